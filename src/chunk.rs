@@ -1,0 +1,145 @@
+//! Chunk: scanning a stream that cannot be read whole (stdin, pipes, FIFOs) in bounded memory.
+//!
+//! [`StreamScanner`] keeps a buffer of the stream's recent bytes. Each time data arrives it scans
+//! the new bytes together with enough earlier context, and reports a match as soon as it is
+//! *final*: no later byte can change it. A match is final when the stream has ended, when it
+//! starts more than the longest rule window (`W`) before the end of the data seen so far, or,
+//! for a rule whose regex cannot cross a line break, as soon as the line that holds its end is
+//! complete (so `tail -f app.log | leakhound scan -` reports each line as it arrives).
+//!
+//! Exactly-once: matches are owned by their start offset. Everything starting before the
+//! `decided` mark has been settled; a pass re-finds matches from `decided - (2W + 2)` on (all
+//! keyword hits and windows that can produce a match starting at `decided` lie there) and skips
+//! those already reported. Memory is bounded by that context plus one pass of input.
+//!
+//! Flow position: `source (stdin) -> chunk -> engine -> finding`.
+
+use std::sync::Arc;
+
+use crate::engine::{Scanner, Scratch};
+use crate::finding::{build_findings, Finding, FindingOptions, LineIndex};
+use crate::verify::Match;
+
+/// Scans a stream pushed to it piece by piece.
+#[derive(Debug)]
+pub struct StreamScanner {
+    scanner: Arc<Scanner>,
+    scratch: Scratch,
+    path: String,
+    opts: FindingOptions,
+    buf: Vec<u8>,
+    /// Stream offset of `buf[0]`.
+    base: u64,
+    /// Line of `buf[0]`, and characters before it on that line.
+    base_line: (u64, u64),
+    /// Matches that start before this stream offset are settled.
+    decided: u64,
+    /// (rule, start, end) of reported matches that start at or after `decided`.
+    reported: Vec<(u32, u64, u64)>,
+    /// Reusable list of this pass's final matches.
+    ready: Vec<Match>,
+    /// Bytes pushed so far.
+    total: u64,
+}
+
+impl StreamScanner {
+    /// A scanner for one stream, reported under `path`.
+    pub fn new(scanner: Arc<Scanner>, path: &str, opts: FindingOptions) -> StreamScanner {
+        StreamScanner {
+            scratch: scanner.scratch(),
+            scanner,
+            path: path.to_string(),
+            opts,
+            buf: Vec::new(),
+            base: 0,
+            base_line: (1, 0),
+            decided: 0,
+            reported: Vec::new(),
+            ready: Vec::new(),
+            total: 0,
+        }
+    }
+
+    /// Bytes pushed so far.
+    pub fn bytes(&self) -> u64 {
+        self.total
+    }
+
+    /// Bytes held in memory now.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Add `data` and append the findings that became final to `out`.
+    pub fn push(&mut self, data: &[u8], out: &mut Vec<Finding>) {
+        self.total += data.len() as u64;
+        self.buf.extend_from_slice(data);
+        self.pass(false, out);
+    }
+
+    /// End of stream: append every remaining finding to `out`.
+    pub fn finish(&mut self, out: &mut Vec<Finding>) {
+        self.pass(true, out);
+    }
+
+    fn pass(&mut self, eof: bool, out: &mut Vec<Finding>) {
+        let w = self.scanner.max_window() as u64;
+        let ctx = 2 * w + 2;
+        let end = self.base + self.buf.len() as u64;
+        let from = self.base.max(self.decided.saturating_sub(ctx));
+        let off = (from - self.base) as usize;
+        let slice = &self.buf[off..];
+        let rules = self.scanner.rules();
+        self.ready.clear();
+        for m in self.scanner.scan(slice, &mut self.scratch) {
+            let start = from + m.start as u64;
+            let key = (m.rule, start, from + m.end as u64);
+            if start < self.decided || self.reported.contains(&key) {
+                continue;
+            }
+            let single_line = !rules.get(m.rule as usize).multiline;
+            let is_final = eof
+                || start + w < end
+                || (single_line && memchr::memchr(b'\n', &slice[m.end..]).is_some());
+            if !is_final {
+                continue;
+            }
+            self.reported.push(key);
+            let mut shifted = *m;
+            shifted.start += off;
+            shifted.end += off;
+            shifted.secret_start += off;
+            shifted.secret_end += off;
+            self.ready.push(shifted);
+        }
+        if !self.ready.is_empty() {
+            let mut lines = LineIndex::new(self.base_line.0, self.base_line.1);
+            build_findings(
+                rules,
+                &self.path,
+                &self.buf,
+                self.base,
+                &mut lines,
+                &self.ready,
+                self.opts,
+                out,
+            );
+        }
+        self.decided = if eof {
+            end
+        } else {
+            self.decided.max(end.saturating_sub(w + 1))
+        };
+        let decided = self.decided;
+        self.reported.retain(|r| r.1 >= decided);
+        // Drop what no later pass needs.
+        let keep_from = self.base.max(self.decided.saturating_sub(ctx));
+        let drop = (keep_from - self.base) as usize;
+        if drop > 0 {
+            let mut lines = LineIndex::new(self.base_line.0, self.base_line.1);
+            self.base_line = lines.at_end(&self.buf[..drop]);
+            self.buf.drain(..drop);
+            self.base = keep_from;
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! The engine: scan one buffer with every rule. [`Scanner`] is the compiled, shareable part (rules,
+//! keyword automaton); [`Scratch`] is what one worker owns and reuses across buffers (hit list,
+//! one regex cache and capture slot set per rule, the output vector), so the hot path allocates
+//! nothing per buffer once warmed up.
+//!
+//! Result contract: matches are sorted by the secret's start; matches of one rule never overlap;
+//! where matches of different rules claim overlapping secrets, only the most specific one is kept
+//! (highest confidence, then severity, then the rule that comes first), so one secret gives one
+//! finding.
+//!
+//! Flow position: `chunk -> engine (prefilter -> verify) -> policy`.
+
+use std::sync::Arc;
+
+use regex_automata::{meta, util::captures::Captures};
+
+use crate::prefilter::Prefilter;
+use crate::rules::RuleSet;
+use crate::verify::{verify_rule, verify_unfiltered, Hit, Match};
+
+/// Compiled rules and their prefilter, shared read-only by all workers.
+#[derive(Debug)]
+pub struct Scanner {
+    rules: Arc<RuleSet>,
+    prefilter: Prefilter,
+    max_window: usize,
+}
+
+/// Per-worker mutable state for [`Scanner::scan`].
+#[derive(Debug)]
+pub struct Scratch {
+    hits: Vec<Hit>,
+    caches: Vec<meta::Cache>,
+    caps: Vec<Captures>,
+    out: Vec<Match>,
+    kept: Vec<Match>,
+}
+
+impl Scanner {
+    /// Build the prefilter for `rules`.
+    pub fn new(rules: Arc<RuleSet>) -> Scanner {
+        let prefilter = Prefilter::new(&rules);
+        let max_window = rules.rules().iter().map(|r| r.window).max().unwrap_or(1);
+        Scanner {
+            rules,
+            prefilter,
+            max_window,
+        }
+    }
+
+    /// The rules.
+    pub fn rules(&self) -> &Arc<RuleSet> {
+        &self.rules
+    }
+
+    /// The keyword prefilter.
+    pub fn prefilter(&self) -> &Prefilter {
+        &self.prefilter
+    }
+
+    /// The longest match any rule looks for: how much context a streamed chunk must keep.
+    pub fn max_window(&self) -> usize {
+        self.max_window
+    }
+
+    /// Fresh scratch space for one worker.
+    pub fn scratch(&self) -> Scratch {
+        let rules = self.rules.rules();
+        Scratch {
+            hits: Vec::new(),
+            caches: rules.iter().map(|r| r.regex.create_cache()).collect(),
+            caps: rules.iter().map(|r| r.regex.create_captures()).collect(),
+            out: Vec::new(),
+            kept: Vec::new(),
+        }
+    }
+
+    /// Scan `hay`; the matches stay valid until the next call with the same scratch.
+    pub fn scan<'s>(&self, hay: &[u8], scratch: &'s mut Scratch) -> &'s [Match] {
+        let Scratch {
+            hits,
+            caches,
+            caps,
+            out,
+            kept,
+        } = scratch;
+        hits.clear();
+        out.clear();
+        self.prefilter.find(hay, hits);
+        if !hits.is_empty() {
+            hits.sort_unstable();
+            let mut i = 0;
+            while i < hits.len() {
+                let ri = hits[i].rule;
+                let j = i + hits[i..].partition_point(|h| h.rule == ri);
+                let r = ri as usize;
+                verify_rule(
+                    self.rules.get(r),
+                    ri,
+                    hay,
+                    &hits[i..j],
+                    &mut caches[r],
+                    &mut caps[r],
+                    out,
+                );
+                i = j;
+            }
+        }
+        for &ri in self.prefilter.unfiltered() {
+            let r = ri as usize;
+            verify_unfiltered(
+                self.rules.get(r),
+                ri,
+                hay,
+                &mut caches[r],
+                &mut caps[r],
+                out,
+            );
+        }
+        self.resolve_overlaps(out, kept);
+        kept
+    }
+
+    /// Keep one match per secret: sort by secret start and drop a match whose secret overlaps a
+    /// better-ranked one.
+    fn resolve_overlaps(&self, all: &mut [Match], kept: &mut Vec<Match>) {
+        kept.clear();
+        all.sort_unstable_by_key(|m| (m.secret_start, m.secret_end, m.rule));
+        let rank = |m: &Match| {
+            let r = self.rules.get(m.rule as usize);
+            (r.confidence, r.severity, std::cmp::Reverse(m.rule))
+        };
+        'next: for m in all.iter() {
+            let mut k = kept.len();
+            let mut beaten = Vec::new();
+            while k > 0 {
+                k -= 1;
+                let o = &kept[k];
+                if o.secret_start + self.max_window < m.secret_start {
+                    break;
+                }
+                if o.secret_end > m.secret_start && m.secret_end > o.secret_start {
+                    if rank(o) >= rank(m) {
+                        continue 'next;
+                    }
+                    beaten.push(k);
+                }
+            }
+            // `beaten` is in descending index order, so removing in turn keeps indices valid.
+            for k in beaten {
+                kept.remove(k);
+            }
+            kept.push(*m);
+        }
+    }
+}

@@ -1,0 +1,479 @@
+//! The `leakhound` command: argument parsing, wiring sources to the reporter, exit codes. All the
+//! work lives in the library.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use crossbeam_channel::bounded;
+
+use leakhound::finding::FindingOptions;
+use leakhound::report::{self, Format};
+use leakhound::rules::{check, RuleSet, RuleSetBuilder};
+use leakhound::scan::{Counters, Event, ScanConfig, DEFAULT_MAX_FILESIZE};
+use leakhound::source;
+use leakhound::Scanner;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Exit code: no findings.
+const EXIT_CLEAN: u8 = 0;
+/// Exit code: an error stopped the scan, or some inputs could not be read and nothing was found.
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "leakhound",
+    version,
+    about = "A high-throughput streaming secrets and pattern scanner",
+    long_about = "leakhound finds leaked credentials, and any pattern you define, in files, \
+directories and endless streams.\n\nExit codes: 0 no findings; 1 findings (see --exit-code); \
+2 error (bad arguments or rules, or inputs that could not be read while nothing was found)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Scan files, directories or stdin (`-`) for secrets.
+    Scan(ScanArgs),
+    /// List or check rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// List the rules in effect: id, severity, confidence, keywords, name.
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Compile rules and run every example and negative example through the engine.
+    /// With no FILE, checks the built-in rules.
+    Check {
+        /// Rule files to check instead of the built-in rules.
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Args)]
+struct RuleArgs {
+    /// Add the rules of a TOML rule file (repeatable).
+    #[arg(long = "config", short = 'c', value_name = "FILE")]
+    config: Vec<PathBuf>,
+    /// Use only the rules from --config files, not the built-in ones.
+    #[arg(long)]
+    no_builtin_rules: bool,
+    /// Turn off a rule by id (repeatable).
+    #[arg(long = "disable-rule", value_name = "ID")]
+    disable: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// Files or directories to scan; `-` reads stdin. Default: the current directory.
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value = "human")]
+    format: FormatArg,
+    /// Write results to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Show secrets in clear in every format (default: redacted).
+    #[arg(long)]
+    no_redact: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    threads: Option<usize>,
+    /// Skip files larger than SIZE (bytes, or with K, M, G suffix).
+    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
+    max_filesize: u64,
+    /// Scan files that look binary (a NUL byte in the first 8 KiB).
+    #[arg(long)]
+    binary: bool,
+    /// Follow symbolic links.
+    #[arg(long, short = 'L')]
+    follow: bool,
+    /// Skip files ignored by .gitignore and git's exclude files (default: scan them, since
+    /// ignored files such as .env are where secrets live).
+    #[arg(long)]
+    respect_gitignore: bool,
+    /// Exit code when there are findings.
+    #[arg(long, value_name = "CODE", default_value_t = 1)]
+    exit_code: u8,
+    /// When to colour human output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorChoice,
+    /// Never show a progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    /// Print no summary or warnings on stderr.
+    #[arg(long, short = 'q')]
+    quiet: bool,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&s[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{s}' is not a size (examples: 4096, 512K, 100M, 2G)"))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => run_scan(args),
+        Command::Rules { command } => run_rules(command),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            if is_broken_pipe(&e) {
+                return ExitCode::from(EXIT_CLEAN);
+            }
+            eprintln!("leakhound: error: {e:#}");
+            ExitCode::from(EXIT_ERROR)
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn load_rules(args: &RuleArgs) -> Result<Arc<RuleSet>> {
+    let mut b = RuleSetBuilder::new();
+    b.builtin(!args.no_builtin_rules);
+    for id in &args.disable {
+        b.disable(id);
+    }
+    for f in &args.config {
+        b.add_file(f)?;
+    }
+    let set = b.build()?;
+    if set.is_empty() {
+        bail!("no rules to scan with");
+    }
+    Ok(Arc::new(set))
+}
+
+fn run_scan(args: ScanArgs) -> Result<u8> {
+    let rules = load_rules(&args.rules)?;
+    let scanner = Arc::new(Scanner::new(Arc::clone(&rules)));
+    let cfg = ScanConfig {
+        threads: args
+            .threads
+            .unwrap_or_else(|| ScanConfig::default().threads),
+        max_filesize: args.max_filesize,
+        binary: args.binary,
+        follow_links: args.follow,
+        respect_gitignore: args.respect_gitignore,
+        findings: FindingOptions {
+            no_redact: args.no_redact,
+        },
+        ..ScanConfig::default()
+    };
+    debug_assert!(DEFAULT_MAX_FILESIZE > 0);
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    for p in &paths {
+        if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
+            // Reported like any unreadable input below, but fail early if nothing exists.
+            if paths.len() == 1 {
+                bail!("{}: no such file or directory", p.display());
+            }
+        }
+    }
+    let (out, to_terminal): (Box<dyn Write + Send>, bool) = match &args.output {
+        Some(p) => (
+            Box::new(io::BufWriter::new(
+                std::fs::File::create(p).with_context(|| format!("{}", p.display()))?,
+            )),
+            false,
+        ),
+        None => (
+            Box::new(io::BufWriter::new(io::stdout())),
+            io::stdout().is_terminal(),
+        ),
+    };
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => to_terminal && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let format = match args.format {
+        FormatArg::Human => Format::Human,
+        FormatArg::Json => Format::Json,
+        FormatArg::Jsonl => Format::Jsonl,
+        FormatArg::Sarif => Format::Sarif,
+    };
+    let mut reporter = report::reporter(format, out, color, Arc::clone(&rules));
+
+    let counters = Arc::new(Counters::default());
+    let (tx, rx) = bounded::<Event>(256);
+    let start = Instant::now();
+    let worker = {
+        let (scanner, counters, cfg) = (Arc::clone(&scanner), Arc::clone(&counters), cfg.clone());
+        std::thread::Builder::new()
+            .name("leakhound-source".into())
+            .spawn(move || {
+                let (stdin, files): (Vec<_>, Vec<_>) =
+                    paths.into_iter().partition(|p| p.as_os_str() == "-");
+                if !stdin.is_empty()
+                    && !source::stream::scan_stream(
+                        io::stdin(),
+                        "<stdin>",
+                        &scanner,
+                        &cfg,
+                        &counters,
+                        &tx,
+                    )
+                {
+                    return;
+                }
+                source::fs::scan_paths(&files, &scanner, &cfg, &counters, &tx);
+            })
+            .context("starting the scan thread")?
+    };
+    let progress = Progress::start(
+        !args.no_progress
+            && !args.quiet
+            && io::stderr().is_terminal()
+            && std::env::var_os("CI").is_none(),
+        Arc::clone(&counters),
+    );
+
+    let mut findings = 0u64;
+    let mut write_error = None;
+    for event in rx.iter() {
+        match event {
+            Event::Findings(found) => {
+                findings += found.len() as u64;
+                if write_error.is_none() {
+                    if let Err(e) = reporter.findings(&found) {
+                        write_error = Some(e);
+                        break;
+                    }
+                }
+            }
+            Event::Warning(msg) => {
+                if !args.quiet {
+                    progress.suspend(|| eprintln!("leakhound: {msg}"));
+                }
+            }
+        }
+    }
+    drop(rx);
+    let _ = worker.join();
+    progress.finish();
+    if let Some(e) = write_error {
+        return Err(e).context("writing results");
+    }
+    let stats = counters.stats(start.elapsed(), findings);
+    reporter.finish(&stats).context("writing results")?;
+    if !args.quiet && format == Format::Human {
+        eprintln!(
+            "leakhound: {} finding(s) in {} file(s), {} scanned in {:.2}s ({} MB/s); skipped {} binary, {} too large; {} error(s)",
+            stats.findings,
+            stats.files_scanned,
+            human_bytes(stats.bytes_scanned),
+            stats.duration_ms as f64 / 1000.0,
+            stats.throughput_mb_s,
+            stats.skipped.binary,
+            stats.skipped.too_large,
+            stats.errors,
+        );
+    }
+    Ok(if stats.findings > 0 {
+        args.exit_code
+    } else if stats.errors > 0 {
+        EXIT_ERROR
+    } else {
+        EXIT_CLEAN
+    })
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// A spinner on stderr with files and bytes scanned, for terminals only.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    ticker: Option<(crossbeam_channel::Sender<()>, std::thread::JoinHandle<()>)>,
+}
+
+impl Progress {
+    fn start(enabled: bool, counters: Arc<Counters>) -> Progress {
+        if !enabled {
+            return Progress {
+                bar: None,
+                ticker: None,
+            };
+        }
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                .expect("the template is valid"),
+        );
+        let (stop, stopped) = bounded::<()>(0);
+        let b = bar.clone();
+        let handle = std::thread::spawn(move || loop {
+            let files = counters.files.load(std::sync::atomic::Ordering::Relaxed);
+            let bytes = counters.bytes.load(std::sync::atomic::Ordering::Relaxed);
+            b.set_message(format!("{files} files, {}", human_bytes(bytes)));
+            b.tick();
+            if stopped.recv_timeout(Duration::from_millis(100)).is_ok()
+                || matches!(
+                    stopped.try_recv(),
+                    Err(crossbeam_channel::TryRecvError::Disconnected)
+                )
+            {
+                return;
+            }
+        });
+        Progress {
+            bar: Some(bar),
+            ticker: Some((stop, handle)),
+        }
+    }
+
+    fn suspend(&self, f: impl FnOnce()) {
+        match &self.bar {
+            Some(b) => b.suspend(f),
+            None => f(),
+        }
+    }
+
+    fn finish(self) {
+        if let Some((stop, handle)) = self.ticker {
+            drop(stop);
+            let _ = handle.join();
+        }
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+fn run_rules(cmd: RulesCommand) -> Result<u8> {
+    match cmd {
+        RulesCommand::List { rules, json } => {
+            let set = load_rules(&rules)?;
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            if json {
+                let list: Vec<_> = set
+                    .rules()
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "id": r.id, "name": r.name, "severity": r.severity,
+                            "confidence": r.confidence, "keywords": r.keywords, "file": r.file,
+                        })
+                    })
+                    .collect();
+                serde_json::to_writer_pretty(&mut out, &list)?;
+                writeln!(out)?;
+            } else {
+                for r in set.rules() {
+                    writeln!(
+                        out,
+                        "{:<40} {:<9} {:<7} {:<40} {}",
+                        r.id,
+                        r.severity.as_str(),
+                        r.confidence.as_str(),
+                        r.keywords.join(","),
+                        r.name
+                    )?;
+                }
+                writeln!(out, "{} rules", set.len())?;
+            }
+            out.flush()?;
+            Ok(EXIT_CLEAN)
+        }
+        RulesCommand::Check { files } => {
+            let set = if files.is_empty() {
+                RuleSet::builtin()?
+            } else {
+                let mut b = RuleSetBuilder::new();
+                b.builtin(false);
+                for f in &files {
+                    b.add_file(f)?;
+                }
+                b.build()?
+            };
+            let report = check::check(&set);
+            for w in &report.warnings {
+                eprintln!("warning: {w}");
+            }
+            for e in &report.errors {
+                eprintln!("error: {e}");
+            }
+            println!(
+                "{} rules, {} examples: {}",
+                report.rules,
+                report.examples,
+                if report.ok() {
+                    "ok".to_string()
+                } else {
+                    format!("{} error(s)", report.errors.len())
+                }
+            );
+            Ok(if report.ok() { EXIT_CLEAN } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Human output: one `path:line:column: rule (severity)` header per finding and the redacted line
+//! under it, coloured only when writing to a terminal.
+
+use std::io::{self, Write};
+
+use super::Reporter;
+use crate::finding::Finding;
+use crate::rules::Severity;
+use crate::scan::Stats;
+
+/// Writes findings for people.
+pub struct Human {
+    out: Box<dyn Write + Send>,
+    color: bool,
+}
+
+impl Human {
+    /// A reporter writing to `out`, with ANSI colours if `color`.
+    pub fn new(out: Box<dyn Write + Send>, color: bool) -> Human {
+        Human { out, color }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+}
+
+fn severity_color(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "1;31",
+        Severity::High => "31",
+        Severity::Medium => "33",
+        Severity::Low | Severity::Info => "36",
+    }
+}
+
+impl Reporter for Human {
+    fn findings(&mut self, found: &[Finding]) -> io::Result<()> {
+        for f in found {
+            let loc = self.paint("35", &format!("{}:{}:{}", f.path, f.line, f.column));
+            let rule = self.paint("1", &f.rule_id);
+            let sev = self.paint(severity_color(f.severity), f.severity.as_str());
+            writeln!(
+                self.out,
+                "{loc}: {rule} [{sev}, confidence {}] {}",
+                f.confidence.as_str(),
+                f.rule_name
+            )?;
+            writeln!(self.out, "    {}", f.context)?;
+        }
+        self.out.flush()
+    }
+
+    fn finish(&mut self, _stats: &Stats) -> io::Result<()> {
+        self.out.flush()
+    }
+}

@@ -1,0 +1,76 @@
+//! JSON output: one document `{ "findings": [...], "stats": {...} }` with findings sorted; and
+//! JSON Lines: one finding object per line, written as soon as it is found.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+
+use super::{sort_findings, Reporter};
+use crate::finding::Finding;
+use crate::scan::Stats;
+
+/// Collects findings and writes one JSON document at the end.
+pub struct Json {
+    out: Box<dyn Write + Send>,
+    all: Vec<Finding>,
+}
+
+impl Json {
+    /// A reporter writing to `out`.
+    pub fn new(out: Box<dyn Write + Send>) -> Json {
+        Json {
+            out,
+            all: Vec::new(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    findings: &'a [Finding],
+    stats: &'a Stats,
+}
+
+impl Reporter for Json {
+    fn findings(&mut self, found: &[Finding]) -> io::Result<()> {
+        self.all.extend_from_slice(found);
+        Ok(())
+    }
+
+    fn finish(&mut self, stats: &Stats) -> io::Result<()> {
+        sort_findings(&mut self.all);
+        let doc = Document {
+            findings: &self.all,
+            stats,
+        };
+        serde_json::to_writer_pretty(&mut self.out, &doc)?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}
+
+/// Streams one JSON object per finding per line.
+pub struct Jsonl {
+    out: Box<dyn Write + Send>,
+}
+
+impl Jsonl {
+    /// A reporter writing to `out`.
+    pub fn new(out: Box<dyn Write + Send>) -> Jsonl {
+        Jsonl { out }
+    }
+}
+
+impl Reporter for Jsonl {
+    fn findings(&mut self, found: &[Finding]) -> io::Result<()> {
+        for f in found {
+            serde_json::to_writer(&mut self.out, f)?;
+            writeln!(self.out)?;
+        }
+        self.out.flush()
+    }
+
+    fn finish(&mut self, _stats: &Stats) -> io::Result<()> {
+        self.out.flush()
+    }
+}

@@ -1,0 +1,187 @@
+//! SARIF 2.1.0 output, shaped for GitHub code scanning: the rules that produced results under
+//! `tool.driver.rules` (with `security-severity`), results with relative URIs, character-based
+//! regions (`columnKind: unicodeCodePoints`) and `partialFingerprints`.
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::{sort_findings, Reporter};
+use crate::finding::Finding;
+use crate::rules::{RuleSet, Severity};
+use crate::scan::Stats;
+
+/// Collects findings and writes one SARIF log at the end.
+pub struct Sarif {
+    out: Box<dyn Write + Send>,
+    rules: Arc<RuleSet>,
+    all: Vec<Finding>,
+}
+
+impl Sarif {
+    /// A reporter writing to `out`; `rules` supplies the rule metadata.
+    pub fn new(out: Box<dyn Write + Send>, rules: Arc<RuleSet>) -> Sarif {
+        Sarif {
+            out,
+            rules,
+            all: Vec::new(),
+        }
+    }
+}
+
+impl Reporter for Sarif {
+    fn findings(&mut self, found: &[Finding]) -> io::Result<()> {
+        self.all.extend_from_slice(found);
+        Ok(())
+    }
+
+    fn finish(&mut self, stats: &Stats) -> io::Result<()> {
+        sort_findings(&mut self.all);
+        let doc = sarif_document(&self.rules, &self.all, stats);
+        serde_json::to_writer_pretty(&mut self.out, &doc)?;
+        writeln!(self.out)?;
+        self.out.flush()
+    }
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "1.0",
+    }
+}
+
+/// A relative URI reference for a reported path: `/`-separated, with characters outside the
+/// unreserved set and `/` percent-encoded.
+pub fn path_uri(path: &str) -> String {
+    let mut s = String::with_capacity(path.len());
+    for &b in path.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                s.push(b as char)
+            }
+            _ => s.push_str(&format!("%{b:02X}")),
+        }
+    }
+    s
+}
+
+/// The SARIF log for `findings` (already sorted).
+pub fn sarif_document(rules: &RuleSet, findings: &[Finding], stats: &Stats) -> Value {
+    // Only the rules that produced results, in rule-set order, each with its index.
+    let mut used: BTreeMap<usize, usize> = BTreeMap::new();
+    let by_id: BTreeMap<&str, usize> = rules
+        .rules()
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    for f in findings {
+        if let Some(&i) = by_id.get(f.rule_id.as_str()) {
+            used.insert(i, 0);
+        }
+    }
+    for (n, v) in used.values_mut().enumerate() {
+        *v = n;
+    }
+    let sarif_rules: Vec<Value> = used
+        .keys()
+        .map(|&i| {
+            let r = rules.get(i);
+            let desc = if r.description.is_empty() {
+                r.name.clone()
+            } else {
+                r.description.clone()
+            };
+            json!({
+                "id": r.id,
+                "name": r.name,
+                "shortDescription": { "text": r.name },
+                "fullDescription": { "text": desc },
+                "help": {
+                    "text": format!("{desc}\nRevoke and rotate the credential, then remove it from the file (and from git history if it was committed)."),
+                },
+                "defaultConfiguration": { "level": level(r.severity) },
+                "properties": {
+                    "tags": ["security", "secret"],
+                    "security-severity": security_severity(r.severity),
+                    "precision": match r.confidence {
+                        crate::rules::Confidence::High => "very-high",
+                        crate::rules::Confidence::Medium => "high",
+                        crate::rules::Confidence::Low => "medium",
+                    },
+                },
+            })
+        })
+        .collect();
+    let results: Vec<Value> = findings
+        .iter()
+        .map(|f| {
+            let idx = by_id
+                .get(f.rule_id.as_str())
+                .and_then(|i| used.get(i))
+                .copied();
+            let mut result = json!({
+                "ruleId": f.rule_id,
+                "level": level(f.severity),
+                "message": {
+                    "text": format!("{} found: {}", f.rule_name, f.secret),
+                },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": path_uri(&f.path), "uriBaseId": "%SRCROOT%" },
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": f.end_column + 1,
+                        },
+                    },
+                }],
+                "partialFingerprints": {
+                    "primaryLocationLineHash": format!("{}:1", &f.fingerprint[..16]),
+                    "leakhound/v1": f.fingerprint,
+                },
+                "properties": {
+                    "severity": f.severity.as_str(),
+                    "confidence": f.confidence.as_str(),
+                    "entropy": f.entropy,
+                },
+            });
+            if let Some(i) = idx {
+                result["ruleIndex"] = json!(i);
+            }
+            result
+        })
+        .collect();
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "leakhound",
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": sarif_rules,
+                },
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+            "properties": { "stats": stats },
+        }],
+    })
+}

@@ -1,0 +1,277 @@
+//! Compiling a [`RuleSpec`] into a [`Rule`]: the regex (ASCII/bytes mode), its keywords (declared,
+//! or derived from the regex's required prefix literals), the window the engine searches around a
+//! keyword hit, and the checks on the captured secret.
+
+use regex_automata::meta;
+use regex_syntax::hir::{self, Hir, HirKind};
+
+use super::spec::{Example, RuleSpec};
+use super::{Confidence, RuleError, Severity};
+use crate::verify::{entropy, Validator};
+
+/// Window used for rules whose regex has no upper bound on its match length and that set no
+/// `max_len`: a match longer than this is not reported.
+pub const DEFAULT_MAX_LEN: usize = 512;
+
+/// Hard cap on any rule's window, so that a rule cannot make the engine search whole files.
+pub const MAX_WINDOW: usize = 64 * 1024;
+
+/// A compiled rule. Cheap to share: workers hold the [`crate::RuleSet`] behind an `Arc`.
+#[derive(Clone, Debug)]
+pub struct Rule {
+    /// Unique id.
+    pub id: String,
+    /// Human name.
+    pub name: String,
+    /// What it finds.
+    pub description: String,
+    /// Impact of a leak.
+    pub severity: Severity,
+    /// Likelihood a match is real.
+    pub confidence: Confidence,
+    /// The file the rule came from (`patterns/x.toml` for built-ins).
+    pub file: String,
+    /// Lower-case prefilter literals; empty for a rule that must scan everything.
+    pub keywords: Vec<String>,
+    /// True if `keywords` were derived from the regex rather than declared.
+    pub keywords_derived: bool,
+    /// The regex as written.
+    pub pattern: String,
+    /// Texts the rule must find.
+    pub examples: Vec<Example>,
+    /// Texts the rule must not find.
+    pub negative_examples: Vec<Example>,
+    pub(crate) regex: meta::Regex,
+    pub(crate) secret_group: usize,
+    /// The longest match the engine looks for, in bytes: the search window on each side of a
+    /// keyword hit.
+    pub(crate) window: usize,
+    /// Whether a match can span a line break (decides when a streamed match is final).
+    pub(crate) multiline: bool,
+    min_entropy: Option<f64>,
+    min_len: usize,
+    validator: Option<Validator>,
+    allow_regexes: Vec<meta::Regex>,
+    stopwords: Vec<String>,
+}
+
+/// Parse a pattern in the rule dialect: ASCII classes, byte-oriented (`(?u)` opts back in).
+pub(crate) fn parse_pattern(pattern: &str) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_err(|e| format!("invalid regex: {e}"))
+}
+
+/// Compile a parsed pattern for searching bytes.
+pub(crate) fn build_regex(hir: &Hir) -> Result<meta::Regex, String> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .utf8_empty(false)
+                .nfa_size_limit(Some(20 * (1 << 20)))
+                .hybrid_cache_capacity(2 * (1 << 20)),
+        )
+        .build_from_hir(hir)
+        .map_err(|e| format!("regex too large or unsupported: {e}"))
+}
+
+impl Rule {
+    /// Compile and validate one rule from `file`.
+    pub(crate) fn compile(file: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
+        let err = |msg: String| RuleError::Rule {
+            file: file.to_string(),
+            id: spec.id.clone(),
+            msg,
+        };
+        if spec.id.trim().is_empty() {
+            return Err(err("empty id".into()));
+        }
+        let hir = parse_pattern(&spec.regex).map_err(&err)?;
+        let regex = build_regex(&hir).map_err(&err)?;
+        let groups = hir.properties().explicit_captures_len();
+        let secret_group = match spec.secret_group {
+            Some(g) if g > groups => {
+                return Err(err(format!(
+                    "secret_group is {g} but the regex has {groups} capture group(s)"
+                )))
+            }
+            Some(g) => g,
+            None => usize::from(groups > 0),
+        };
+        let window = match (hir.properties().maximum_len(), spec.max_len) {
+            (Some(n), _) => n,
+            (None, Some(m)) => m,
+            (None, None) => DEFAULT_MAX_LEN,
+        }
+        .clamp(1, MAX_WINDOW);
+
+        let mut keywords: Vec<String> = Vec::new();
+        for k in &spec.keywords {
+            let k = k.to_ascii_lowercase();
+            if k.is_empty() {
+                return Err(err("empty keyword".into()));
+            }
+            if !keywords.contains(&k) {
+                keywords.push(k);
+            }
+        }
+        let keywords_derived = keywords.is_empty();
+        if keywords_derived {
+            keywords = derive_keywords(&hir);
+        }
+
+        let validator = match &spec.validate {
+            None => None,
+            Some(name) => Some(Validator::parse(name).ok_or_else(|| {
+                err(format!(
+                    "unknown validator '{name}' (known: {})",
+                    Validator::NAMES.join(", ")
+                ))
+            })?),
+        };
+        if let Some(e) = spec.entropy {
+            if !(0.0..=8.0).contains(&e) {
+                return Err(err(format!("entropy {e} is outside 0..8 bits per byte")));
+            }
+        }
+        let mut allow_regexes = Vec::new();
+        let mut stopwords = Vec::new();
+        if let Some(al) = &spec.allowlist {
+            for r in &al.regexes {
+                let h = parse_pattern(r).map_err(|m| err(format!("allowlist: {m}")))?;
+                allow_regexes.push(build_regex(&h).map_err(&err)?);
+            }
+            stopwords = al
+                .stopwords
+                .iter()
+                .map(|s| s.to_ascii_lowercase())
+                .collect();
+        }
+        Ok(Rule {
+            name: spec.name.clone().unwrap_or_else(|| spec.id.clone()),
+            id: spec.id,
+            description: spec.description,
+            severity: spec.severity,
+            confidence: spec.confidence,
+            file: file.to_string(),
+            keywords,
+            keywords_derived,
+            pattern: spec.regex,
+            examples: spec.examples,
+            negative_examples: spec.negative_examples,
+            multiline: can_match_newline(&hir),
+            regex,
+            secret_group,
+            window,
+            min_entropy: spec.entropy,
+            min_len: spec.min_len.unwrap_or(0),
+            validator,
+            allow_regexes,
+            stopwords,
+        })
+    }
+
+    /// Whether a captured secret passes this rule's checks; returns its entropy if it does.
+    pub(crate) fn accept_secret(&self, secret: &[u8]) -> Option<f64> {
+        if secret.len() < self.min_len {
+            return None;
+        }
+        let h = entropy(secret);
+        if let Some(min) = self.min_entropy {
+            if h < min {
+                return None;
+            }
+        }
+        if let Some(v) = self.validator {
+            if !v.check(secret) {
+                return None;
+            }
+        }
+        if !self.stopwords.is_empty() {
+            let lower = secret.to_ascii_lowercase();
+            if self
+                .stopwords
+                .iter()
+                .any(|w| memchr::memmem::find(&lower, w.as_bytes()).is_some())
+            {
+                return None;
+            }
+        }
+        if self.allow_regexes.iter().any(|r| r.is_match(secret)) {
+            return None;
+        }
+        Some(h)
+    }
+}
+
+/// Keywords for a rule that declares none: the regex's required prefix literals, if there are
+/// few and they are long enough to be selective. Empty means the rule scans every byte.
+fn derive_keywords(hir: &Hir) -> Vec<String> {
+    let mut ex = hir::literal::Extractor::new();
+    ex.kind(hir::literal::ExtractKind::Prefix).limit_total(64);
+    let seq = ex.extract(hir);
+    let Some(lits) = seq.literals() else {
+        return Vec::new();
+    };
+    if lits.is_empty() || lits.len() > 32 || lits.iter().any(|l| l.as_bytes().len() < 3) {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for l in lits {
+        let k = String::from_utf8_lossy(l.as_bytes()).to_ascii_lowercase();
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// Whether any match of `hir` can contain a `\n` byte.
+fn can_match_newline(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(l) => l.0.contains(&b'\n'),
+        HirKind::Class(hir::Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        HirKind::Class(hir::Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        HirKind::Repetition(r) => can_match_newline(&r.sub),
+        HirKind::Capture(c) => can_match_newline(&c.sub),
+        HirKind::Concat(hs) | HirKind::Alternation(hs) => hs.iter().any(can_match_newline),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kw(p: &str) -> Vec<String> {
+        derive_keywords(&parse_pattern(p).unwrap())
+    }
+
+    #[test]
+    fn derives_prefix_keywords() {
+        assert_eq!(kw(r"sk_live_[0-9a-z]{24}"), vec!["sk_live_"]);
+        assert_eq!(kw(r"(?:AKIA|ASIA)[A-Z0-9]{16}"), vec!["akia", "asia"]);
+        assert!(kw(r"[a-f0-9]{32}").is_empty());
+        assert!(kw(r"ab[0-9]+").is_empty(), "too short to be selective");
+    }
+
+    #[test]
+    fn newline_detection() {
+        let nl = |p: &str| can_match_newline(&parse_pattern(p).unwrap());
+        assert!(!nl(r"AKIA[A-Z0-9]{16}"));
+        assert!(!nl(r"a.b"));
+        assert!(nl(r"(?s)a.b"));
+        assert!(nl(r"a\sb"));
+        assert!(!nl(r"a[ \t]b"));
+        assert!(nl(r"-----BEGIN[\s\S]+END"));
+    }
+}

@@ -1,0 +1,198 @@
+//! Rules: the data that says what a secret looks like.
+//!
+//! This module owns the rule file format (TOML, see `patterns/FORMAT.md`), the built-in rule files
+//! embedded at build time, and their compilation into [`Rule`]s: a parsed and validated regex, its
+//! prefilter keywords, the length window the engine searches around each keyword hit, and the
+//! checks (entropy, minimum length, validator, allowlist) applied to each captured secret. A
+//! [`RuleSet`] is the compiled whole, built once per scan by [`RuleSetBuilder`] and shared
+//! read-only by every worker; the prefilter and verifier are built from it.
+//!
+//! Flow position: `rules -> prefilter + verify` (built once) `-> engine` (per buffer).
+
+pub mod check;
+mod compile;
+mod spec;
+
+use std::fmt;
+use std::path::Path;
+
+pub use compile::Rule;
+pub use spec::{Confidence, Example, RuleSpec, Severity};
+
+/// The built-in rule files, embedded by `build.rs` as `(file name, contents)`.
+const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+/// An error loading or compiling rules. Every variant names the file and, where there is one, the
+/// rule, so that a user can find the line to fix.
+#[derive(Debug)]
+pub enum RuleError {
+    /// The file could not be read.
+    Io { file: String, err: std::io::Error },
+    /// The file is not valid TOML or does not have the rule file's shape.
+    Parse { file: String, msg: String },
+    /// One rule is invalid (bad regex, bad field value, duplicate id, ...).
+    Rule {
+        file: String,
+        id: String,
+        msg: String,
+    },
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleError::Io { file, err } => write!(f, "{file}: {err}"),
+            RuleError::Parse { file, msg } => write!(f, "{file}: {msg}"),
+            RuleError::Rule { file, id, msg } => write!(f, "{file}: rule '{id}': {msg}"),
+        }
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// The compiled rules of one scan, in a stable order (built-in files by name, then user files in
+/// the order given). A rule's index in [`RuleSet::rules`] is its identity inside the engine.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+}
+
+impl RuleSet {
+    /// All rules, indexed by the engine's rule number.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The rule with this engine index.
+    pub fn get(&self, idx: usize) -> &Rule {
+        &self.rules[idx]
+    }
+
+    /// The number of rules.
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// True if there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// A rule set of the given compiled rules.
+    pub fn from_rules(rules: Vec<Rule>) -> RuleSet {
+        RuleSet { rules }
+    }
+
+    /// The built-in rules alone.
+    pub fn builtin() -> Result<RuleSet, RuleError> {
+        RuleSetBuilder::new().build()
+    }
+
+    /// A rule set from TOML text, as if it were a user file named `file` (without the built-ins).
+    pub fn from_toml(file: &str, text: &str) -> Result<RuleSet, RuleError> {
+        let mut b = RuleSetBuilder::new();
+        b.builtin(false);
+        b.add_toml(file, text)?;
+        b.build()
+    }
+}
+
+/// Options for [`RuleSetBuilder`].
+#[derive(Clone, Debug)]
+struct Config {
+    /// Whether the embedded rule files are loaded.
+    builtin: bool,
+    /// Rule ids to leave out.
+    disabled: Vec<String>,
+}
+
+/// Builds a [`RuleSet`] from the built-in files and any user files.
+#[derive(Debug)]
+pub struct RuleSetBuilder {
+    config: Config,
+    user: Vec<(String, RuleSpec)>,
+}
+
+impl Default for RuleSetBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl RuleSetBuilder {
+    /// A builder that loads the built-in rules and nothing else.
+    pub fn new() -> RuleSetBuilder {
+        RuleSetBuilder {
+            config: Config {
+                builtin: true,
+                disabled: Vec::new(),
+            },
+            user: Vec::new(),
+        }
+    }
+
+    /// Whether to load the built-in rules (default: yes).
+    pub fn builtin(&mut self, yes: bool) -> &mut Self {
+        self.config.builtin = yes;
+        self
+    }
+
+    /// Leave out the rule with this id (built-in or user).
+    pub fn disable(&mut self, id: &str) -> &mut Self {
+        self.config.disabled.push(id.to_string());
+        self
+    }
+
+    /// Add the rules of a user file from disk.
+    pub fn add_file(&mut self, path: &Path) -> Result<&mut Self, RuleError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|err| RuleError::Io {
+            file: file.clone(),
+            err,
+        })?;
+        self.add_toml(&file, &text)
+    }
+
+    /// Add the rules of TOML text; `file` names it in errors.
+    pub fn add_toml(&mut self, file: &str, text: &str) -> Result<&mut Self, RuleError> {
+        for spec in spec::parse_file(file, text)? {
+            self.user.push((file.to_string(), spec));
+        }
+        Ok(self)
+    }
+
+    /// Compile every rule. Errors name the file and rule.
+    pub fn build(&self) -> Result<RuleSet, RuleError> {
+        let mut specs: Vec<(String, RuleSpec)> = Vec::new();
+        if self.config.builtin {
+            for (name, text) in builtin_files() {
+                let file = format!("patterns/{name}");
+                for spec in spec::parse_file(&file, text)? {
+                    specs.push((file.clone(), spec));
+                }
+            }
+        }
+        specs.extend(self.user.iter().cloned());
+        let mut seen = std::collections::HashMap::new();
+        let mut rules = Vec::with_capacity(specs.len());
+        for (file, spec) in specs {
+            if self.config.disabled.iter().any(|d| *d == spec.id) {
+                continue;
+            }
+            if let Some(prev) = seen.insert(spec.id.clone(), file.clone()) {
+                return Err(RuleError::Rule {
+                    file,
+                    id: spec.id,
+                    msg: format!("duplicate rule id (first defined in {prev})"),
+                });
+            }
+            rules.push(Rule::compile(&file, spec)?);
+        }
+        Ok(RuleSet { rules })
+    }
+}
+
+/// The embedded rule files as `(file name, TOML text)`, sorted by name.
+pub fn builtin_files() -> impl Iterator<Item = (&'static str, &'static str)> {
+    BUILTIN.iter().copied()
+}

@@ -1,0 +1,187 @@
+//! Files and directories. The `ignore` crate's parallel walker enumerates; each of its threads is
+//! a worker that owns a [`Scratch`] and a read buffer and scans whole files: small files are read
+//! into the reused buffer, large ones memory-mapped. Defaults, chosen for a secrets scanner:
+//!
+//! - `.git` directories are never walked (history is `leakhound git`'s job);
+//! - hidden files are scanned, and so are files that `.gitignore` ignores (`.env` is where secrets
+//!   live); `--respect-gitignore` skips them; `.leakhoundignore` files are always obeyed;
+//! - files with a NUL byte in the first 8 KiB are skipped as binary (`--binary` scans them);
+//! - files over 100 MiB are skipped (`--max-filesize`);
+//! - symbolic links are not followed (`--follow` follows them; loops are reported);
+//! - a FIFO or character device named on the command line is read as a stream; found while
+//!   walking, it is skipped, since reading it could block forever.
+//!
+//! Every problem with one file is a warning naming it; the walk goes on.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crossbeam_channel::Sender;
+use ignore::{WalkBuilder, WalkState};
+use memmap2::Mmap;
+
+use super::display_path;
+use crate::engine::{Scanner, Scratch};
+use crate::finding::{build_findings, LineIndex};
+use crate::scan::{Counters, Event, ScanConfig, SkipReason, BINARY_SNIFF_LEN};
+
+/// Walk `paths` and scan every file. Returns when the walk is done or the reporter hung up.
+pub fn scan_paths(
+    paths: &[PathBuf],
+    scanner: &Arc<Scanner>,
+    cfg: &ScanConfig,
+    counters: &Counters,
+    tx: &Sender<Event>,
+) {
+    let Some((first, rest)) = paths.split_first() else {
+        return;
+    };
+    let mut wb = WalkBuilder::new(first);
+    for p in rest {
+        wb.add(p);
+    }
+    let gi = cfg.respect_gitignore;
+    wb.standard_filters(false)
+        .hidden(false)
+        .git_ignore(gi)
+        .git_exclude(gi)
+        .git_global(gi)
+        .ignore(gi)
+        .parents(gi)
+        .follow_links(cfg.follow_links)
+        .threads(cfg.threads.max(1))
+        .add_custom_ignore_filename(".leakhoundignore")
+        .filter_entry(|e| e.file_name() != ".git");
+    wb.build_parallel().run(|| {
+        let mut worker = Worker {
+            scanner,
+            cfg,
+            counters,
+            tx,
+            scratch: scanner.scratch(),
+            buf: Vec::new(),
+        };
+        Box::new(move |entry| {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(err) => {
+                    counters.error();
+                    return worker.warn(err.to_string());
+                }
+            };
+            let Some(ft) = entry.file_type() else {
+                // stdin is handled by the caller; nothing else lacks a type.
+                return WalkState::Continue;
+            };
+            if ft.is_dir() || ft.is_symlink() {
+                return WalkState::Continue;
+            }
+            if !ft.is_file() {
+                if entry.depth() == 0 {
+                    return worker.stream(entry.path());
+                }
+                return WalkState::Continue;
+            }
+            worker.file(entry.path())
+        })
+    });
+}
+
+/// One walker thread's state.
+struct Worker<'a> {
+    scanner: &'a Arc<Scanner>,
+    cfg: &'a ScanConfig,
+    counters: &'a Counters,
+    tx: &'a Sender<Event>,
+    scratch: Scratch,
+    buf: Vec<u8>,
+}
+
+impl Worker<'_> {
+    fn warn(&self, msg: String) -> WalkState {
+        if self.tx.send(Event::Warning(msg)).is_err() {
+            WalkState::Quit
+        } else {
+            WalkState::Continue
+        }
+    }
+
+    fn fail(&self, path: &Path, err: impl std::fmt::Display) -> WalkState {
+        self.counters.error();
+        self.warn(format!("{}: {err}", path.display()))
+    }
+
+    fn stream(&self, path: &Path) -> WalkState {
+        let f = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => return self.fail(path, e),
+        };
+        let name = display_path(path);
+        if super::stream::scan_stream(f, &name, self.scanner, self.cfg, self.counters, self.tx) {
+            WalkState::Continue
+        } else {
+            WalkState::Quit
+        }
+    }
+
+    fn file(&mut self, path: &Path) -> WalkState {
+        let mut f = match File::open(path) {
+            Ok(f) => f,
+            Err(e) => return self.fail(path, e),
+        };
+        let len = match f.metadata() {
+            Ok(m) => m.len(),
+            Err(e) => return self.fail(path, e),
+        };
+        if len > self.cfg.max_filesize {
+            self.counters.skipped(SkipReason::TooLarge);
+            return WalkState::Continue;
+        }
+        let map;
+        let data: &[u8] = if len >= self.cfg.mmap_threshold {
+            // SAFETY: the map is only read, and only while `f` is open in this function. Another
+            // process truncating the file meanwhile could fault the read (SIGBUS), the same risk
+            // that ripgrep accepts for its mmap searcher; leakhound never writes to scanned files.
+            map = match unsafe { Mmap::map(&f) } {
+                Ok(m) => m,
+                Err(e) => return self.fail(path, e),
+            };
+            #[cfg(unix)]
+            let _ = map.advise(memmap2::Advice::Sequential);
+            &map
+        } else {
+            self.buf.clear();
+            if let Err(e) = f.read_to_end(&mut self.buf) {
+                return self.fail(path, e);
+            }
+            &self.buf
+        };
+        let sniff = &data[..data.len().min(BINARY_SNIFF_LEN)];
+        if !self.cfg.binary && memchr::memchr(0, sniff).is_some() {
+            self.counters.skipped(SkipReason::Binary);
+            return WalkState::Continue;
+        }
+        self.counters.scanned(data.len() as u64);
+        let matches = self.scanner.scan(data, &mut self.scratch);
+        if matches.is_empty() {
+            return WalkState::Continue;
+        }
+        let mut found = Vec::with_capacity(matches.len());
+        build_findings(
+            self.scanner.rules(),
+            &display_path(path),
+            data,
+            0,
+            &mut LineIndex::new(1, 0),
+            matches,
+            self.cfg.findings,
+            &mut found,
+        );
+        if self.tx.send(Event::Findings(found)).is_err() {
+            return WalkState::Quit;
+        }
+        WalkState::Continue
+    }
+}
