@@ -1,0 +1,294 @@
+//! Property tests of the engine's contracts: a spliced secret is found at exactly its span; a
+//! stream pushed in pieces of any size (down to one byte) gives exactly the whole-buffer findings;
+//! the mmap, read and stream paths agree; the prefilter never drops a real match.
+
+mod util;
+
+use std::sync::Arc;
+
+use leakhound::chunk::StreamScanner;
+use leakhound::finding::{build_findings, Finding, FindingOptions, LineIndex};
+use leakhound::rules::RuleSet;
+use leakhound::Scanner;
+use proptest::prelude::*;
+use util::{aws_key_id, github_pat, Gen, BASE62};
+
+fn scanner() -> Arc<Scanner> {
+    let rules = RuleSet::from_toml("test-rules.toml", util::TEST_RULES).unwrap();
+    Arc::new(Scanner::new(Arc::new(rules)))
+}
+
+const OPTS: FindingOptions = FindingOptions { no_redact: true };
+
+fn whole(scanner: &Arc<Scanner>, data: &[u8]) -> Vec<Finding> {
+    let mut scratch = scanner.scratch();
+    let matches = scanner.scan(data, &mut scratch).to_vec();
+    let mut out = Vec::new();
+    build_findings(
+        scanner.rules(),
+        "x",
+        data,
+        0,
+        &mut LineIndex::new(1, 0),
+        &matches,
+        OPTS,
+        &mut out,
+    );
+    out
+}
+
+fn streamed(scanner: &Arc<Scanner>, data: &[u8], sizes: &[usize]) -> Vec<Finding> {
+    let mut s = StreamScanner::new(Arc::clone(scanner), "x", OPTS);
+    let mut out = Vec::new();
+    let mut at = 0;
+    let mut i = 0;
+    while at < data.len() {
+        let n = sizes[i % sizes.len()].max(1).min(data.len() - at);
+        s.push(&data[at..at + n], &mut out);
+        at += n;
+        i += 1;
+    }
+    s.finish(&mut out);
+    out.sort_by_key(|f| (f.offset, f.rule_id.clone()));
+    out
+}
+
+/// A secret of one of the test rules, and the byte range of the secret inside the returned text.
+fn secret(g: &mut Gen, kind: u8) -> (String, std::ops::Range<usize>) {
+    match kind % 4 {
+        0 => {
+            let k = aws_key_id(g);
+            (k.clone(), 0..k.len())
+        }
+        1 => {
+            let k = github_pat(g);
+            (k.clone(), 0..k.len())
+        }
+        2 => {
+            let v = g.string(BASE62, 20);
+            let t = format!("password = \"{v}\"");
+            (t, 12..32)
+        }
+        _ => {
+            let body: String = (0..3).map(|_| g.string(BASE62, 40) + "\n").collect();
+            let head = "-----BEGIN TEST PRIVATE KEY-----\n";
+            let t = format!("{head}{body}-----END TEST PRIVATE KEY-----");
+            (t, head.len()..head.len() + body.len())
+        }
+    }
+}
+
+/// Text made of filler words, line breaks, near-miss keywords and secrets.
+fn document(seed: u64, parts: usize) -> Vec<u8> {
+    let mut g = Gen::new(seed);
+    let mut out = String::new();
+    for _ in 0..parts {
+        match g.next() % 7 {
+            0 => out.push('\n'),
+            1 => out.push_str(" AKIA ghp_ password: "),
+            2 => {
+                out.push('\n');
+                let kind = (g.next() % 4) as u8;
+                out.push_str(&secret(&mut g, kind).0);
+                out.push('\n');
+            }
+            _ => {
+                let n = (g.next() % 12) as usize + 1;
+                out.push_str(&g.string("abcdefgh ijk_=:\"", n));
+            }
+        }
+    }
+    out.into_bytes()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn spliced_secret_found_at_exact_span(
+        noise in proptest::collection::vec(any::<u8>(), 0..1500),
+        at in any::<prop::sample::Index>(),
+        seed in any::<u64>(),
+        kind in 0u8..4,
+    ) {
+        let scanner = scanner();
+        let mut g = Gen::new(seed);
+        let (text, span) = secret(&mut g, kind);
+        let cut = at.index(noise.len() + 1);
+        let mut data = noise[..cut].to_vec();
+        data.push(b'\n');
+        let base = data.len();
+        data.extend_from_slice(text.as_bytes());
+        data.push(b'\n');
+        data.extend_from_slice(&noise[cut..]);
+        let found = whole(&scanner, &data);
+        let want = (base + span.start) as u64;
+        let hit = found.iter().find(|f| f.offset == want);
+        prop_assert!(hit.is_some(), "no finding at {want}: {found:?}");
+        let hit = hit.unwrap();
+        prop_assert_eq!(hit.secret.as_bytes(), &text.as_bytes()[span.clone()]);
+    }
+
+    #[test]
+    fn stream_pieces_equal_whole_buffer(
+        seed in any::<u64>(),
+        parts in 1usize..120,
+        sizes in proptest::collection::vec(1usize..700, 1..8),
+    ) {
+        let scanner = scanner();
+        let data = document(seed, parts);
+        let mut want = whole(&scanner, &data);
+        want.sort_by_key(|f| (f.offset, f.rule_id.clone()));
+        let got = streamed(&scanner, &data, &sizes);
+        prop_assert_eq!(got, want);
+    }
+
+    #[test]
+    fn prefilter_never_drops_a_real_match(seed in any::<u64>(), parts in 1usize..150) {
+        let data = document(seed, parts);
+        let rules = RuleSet::from_toml("t.toml", util::TEST_RULES).unwrap();
+        for rule in rules.rules() {
+            let with = Scanner::new(Arc::new(RuleSet::from_rules(vec![rule.clone()])));
+            let mut bare_rule = rule.clone();
+            bare_rule.keywords.clear();
+            let bare = Scanner::new(Arc::new(RuleSet::from_rules(vec![bare_rule])));
+            let a = with.scan(&data, &mut with.scratch()).to_vec();
+            let lower = data.to_ascii_lowercase();
+            let b: Vec<_> = bare
+                .scan(&data, &mut bare.scratch())
+                .iter()
+                .filter(|m| {
+                    let s = &lower[m.start..m.end];
+                    rule.keywords.iter().any(|k| memchr::memmem::find(s, k.as_bytes()).is_some())
+                })
+                .copied()
+                .collect();
+            prop_assert_eq!(a, b, "rule {}", rule.id);
+        }
+    }
+}
+
+#[test]
+fn one_byte_pieces_equal_whole_buffer() {
+    let scanner = scanner();
+    for seed in 0..4 {
+        let data = document(seed, 60);
+        let mut want = whole(&scanner, &data);
+        want.sort_by_key(|f| (f.offset, f.rule_id.clone()));
+        assert!(!want.is_empty() || seed > 0);
+        assert_eq!(streamed(&scanner, &data, &[1]), want, "seed {seed}");
+    }
+}
+
+#[test]
+fn single_line_findings_are_reported_when_their_line_completes() {
+    let scanner = scanner();
+    let mut g = Gen::new(77);
+    let key = aws_key_id(&mut g);
+    let mut s = StreamScanner::new(Arc::clone(&scanner), "log", OPTS);
+    let mut out = Vec::new();
+    s.push(format!("INFO started\nWARN key={key}").as_bytes(), &mut out);
+    assert!(out.is_empty(), "the line is not complete yet");
+    s.push(b"\n", &mut out);
+    assert_eq!(out.len(), 1, "reported without waiting for more data");
+    assert_eq!((out[0].line, out[0].column), (2, 10));
+    s.push(b"more log lines\n", &mut out);
+    s.finish(&mut out);
+    assert_eq!(out.len(), 1, "reported exactly once");
+}
+
+#[test]
+fn stream_memory_is_bounded() {
+    let scanner = scanner();
+    let mut s = StreamScanner::new(Arc::clone(&scanner), "log", OPTS);
+    let mut out = Vec::new();
+    let line = b"2026-11-26T12:00:00Z INFO request served path=/api/v1/items status=200\n";
+    let piece: Vec<u8> = line.iter().copied().cycle().take(64 * 1024).collect();
+    let mut peak = 0;
+    for _ in 0..400 {
+        s.push(&piece, &mut out);
+        peak = peak.max(s.buffered());
+    }
+    s.finish(&mut out);
+    assert!(out.is_empty());
+    assert_eq!(s.bytes(), 400 * 64 * 1024);
+    let bound = piece.len() + 3 * scanner.max_window() + 8;
+    assert!(peak <= bound, "peak buffer {peak} > {bound}");
+}
+
+#[test]
+fn mmap_read_and_stream_paths_agree() {
+    use leakhound::scan::{Counters, Event, ScanConfig};
+    let scanner = scanner();
+    let dir = util::Dir::new();
+    let mut g = Gen::new(99);
+    let mut data = document(5, 400);
+    data.extend_from_slice(format!("\n{}\n", github_pat(&mut g)).as_bytes());
+    let path = dir.create("f.txt", &data);
+    let run = |threshold: u64| {
+        let cfg = ScanConfig {
+            mmap_threshold: threshold,
+            findings: OPTS,
+            threads: 1,
+            ..ScanConfig::default()
+        };
+        let (tx, rx) = crossbeam_channel::unbounded();
+        leakhound::source::fs::scan_paths(
+            &[path.clone()],
+            &scanner,
+            &cfg,
+            &Counters::default(),
+            &tx,
+        );
+        drop(tx);
+        let mut all = Vec::new();
+        for e in rx {
+            if let Event::Findings(f) = e {
+                all.extend(f);
+            }
+        }
+        all.sort_by_key(|f| (f.offset, f.rule_id.clone()));
+        all
+    };
+    let read = run(u64::MAX);
+    let mapped = run(0);
+    assert!(!read.is_empty());
+    assert_eq!(read, mapped);
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let cfg = ScanConfig {
+        findings: OPTS,
+        ..ScanConfig::default()
+    };
+    let name = path.display().to_string();
+    leakhound::source::stream::scan_stream(
+        std::io::Cursor::new(data.clone()),
+        &name,
+        &scanner,
+        &cfg,
+        &Counters::default(),
+        &tx,
+    );
+    drop(tx);
+    let mut streamed: Vec<Finding> = rx
+        .into_iter()
+        .flat_map(|e| match e {
+            Event::Findings(f) => f,
+            Event::Warning(_) => Vec::new(),
+        })
+        .collect();
+    streamed.sort_by_key(|f| (f.offset, f.rule_id.clone()));
+    let strip = |v: &[Finding]| -> Vec<(String, u64, u64, u64, String)> {
+        v.iter()
+            .map(|f| {
+                (
+                    f.rule_id.clone(),
+                    f.offset,
+                    f.line,
+                    f.column,
+                    f.secret.clone(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(strip(&streamed), strip(&read));
+}
