@@ -17,7 +17,7 @@
 use std::sync::Arc;
 
 use crate::engine::{Scanner, Scratch};
-use crate::finding::{build_findings, Finding, FindingOptions, LineIndex};
+use crate::finding::{Finding, FindingBuilder, FindingOptions, LineIndex};
 use crate::verify::Match;
 
 /// Scans a stream pushed to it piece by piece.
@@ -114,14 +114,16 @@ impl StreamScanner {
         }
         if !self.ready.is_empty() {
             let mut lines = LineIndex::new(self.base_line.0, self.base_line.1);
-            build_findings(
+            FindingBuilder {
                 rules,
+                opts: self.opts,
+            }
+            .build(
                 &self.path,
                 &self.buf,
                 self.base,
                 &mut lines,
                 &self.ready,
-                self.opts,
                 out,
             );
         }

@@ -138,47 +138,58 @@ pub struct FindingOptions {
     pub no_redact: bool,
 }
 
-/// Turn the matches of one buffer into findings. `matches` are sorted by secret start (as the
-/// engine returns them); `base` is the buffer's offset in its file or stream, `lines` its line
-/// index positioned at the buffer start.
-pub fn build_findings(
-    rules: &RuleSet,
-    path: &str,
-    buf: &[u8],
-    base: u64,
-    lines: &mut LineIndex,
-    matches: &[Match],
-    opts: FindingOptions,
-    out: &mut Vec<Finding>,
-) {
-    for m in matches {
-        let rule: &Rule = rules.get(m.rule as usize);
-        let secret = &buf[m.secret_start..m.secret_end];
-        let (line, column) = lines.advance(buf, m.secret_start);
-        let mut end_idx = lines.clone();
-        let last = m.secret_end - 1;
-        let (end_line, end_column) = end_idx.advance(buf, last);
-        let shown = if opts.no_redact {
-            String::from_utf8_lossy(secret).into_owned()
-        } else {
-            redact(secret)
-        };
-        out.push(Finding {
-            rule_id: rule.id.clone(),
-            rule_name: rule.name.clone(),
-            severity: rule.severity,
-            confidence: rule.confidence,
-            path: path.to_string(),
-            line,
-            column,
-            end_line,
-            end_column,
-            offset: base + m.secret_start as u64,
-            fingerprint: fingerprint(&rule.id, path, secret),
-            entropy: (m.entropy * 100.0).round() / 100.0,
-            context: context_line(buf, m, matches, opts),
-            secret: shown,
-        });
+/// Turns engine matches into findings for one scan's rules and options.
+#[derive(Clone, Copy, Debug)]
+pub struct FindingBuilder<'a> {
+    /// The rules the matches refer to.
+    pub rules: &'a RuleSet,
+    /// How findings are shaped.
+    pub opts: FindingOptions,
+}
+
+impl FindingBuilder<'_> {
+    /// Turn the matches of one buffer into findings. `matches` are sorted by secret start (as
+    /// the engine returns them); `base` is the buffer's offset in its file or stream, `lines` its
+    /// line index positioned at the buffer start.
+    pub fn build(
+        &self,
+        path: &str,
+        buf: &[u8],
+        base: u64,
+        lines: &mut LineIndex,
+        matches: &[Match],
+        out: &mut Vec<Finding>,
+    ) {
+        let (rules, opts) = (self.rules, self.opts);
+        for m in matches {
+            let rule: &Rule = rules.get(m.rule as usize);
+            let secret = &buf[m.secret_start..m.secret_end];
+            let (line, column) = lines.advance(buf, m.secret_start);
+            let mut end_idx = lines.clone();
+            let last = m.secret_end - 1;
+            let (end_line, end_column) = end_idx.advance(buf, last);
+            let shown = if opts.no_redact {
+                String::from_utf8_lossy(secret).into_owned()
+            } else {
+                redact(secret)
+            };
+            out.push(Finding {
+                rule_id: rule.id.clone(),
+                rule_name: rule.name.clone(),
+                severity: rule.severity,
+                confidence: rule.confidence,
+                path: path.to_string(),
+                line,
+                column,
+                end_line,
+                end_column,
+                offset: base + m.secret_start as u64,
+                fingerprint: fingerprint(&rule.id, path, secret),
+                entropy: (m.entropy * 100.0).round() / 100.0,
+                context: context_line(buf, m, matches, opts),
+                secret: shown,
+            });
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use crossbeam_channel::bounded;
 use leakhound::finding::FindingOptions;
 use leakhound::report::{self, Format};
 use leakhound::rules::{check, RuleSet, RuleSetBuilder};
-use leakhound::scan::{Counters, Event, ScanConfig, DEFAULT_MAX_FILESIZE};
+use leakhound::scan::{Counters, Event, ScanConfig};
 use leakhound::source;
 use leakhound::Scanner;
 
@@ -213,18 +213,15 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
         },
         ..ScanConfig::default()
     };
-    debug_assert!(DEFAULT_MAX_FILESIZE > 0);
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
         args.paths.clone()
     };
-    for p in &paths {
+    // A single missing path is a usage error; with several, each missing one is a warning.
+    if let [p] = paths.as_slice() {
         if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
-            // Reported like any unreadable input below, but fail early if nothing exists.
-            if paths.len() == 1 {
-                bail!("{}: no such file or directory", p.display());
-            }
+            bail!("{}: no such file or directory", p.display());
         }
     }
     let (out, to_terminal): (Box<dyn Write + Send>, bool) = match &args.output {

@@ -7,7 +7,7 @@ mod util;
 use std::sync::Arc;
 
 use leakhound::chunk::StreamScanner;
-use leakhound::finding::{build_findings, Finding, FindingOptions, LineIndex};
+use leakhound::finding::{Finding, FindingBuilder, FindingOptions, LineIndex};
 use leakhound::rules::RuleSet;
 use leakhound::Scanner;
 use proptest::prelude::*;
@@ -24,16 +24,11 @@ fn whole(scanner: &Arc<Scanner>, data: &[u8]) -> Vec<Finding> {
     let mut scratch = scanner.scratch();
     let matches = scanner.scan(data, &mut scratch).to_vec();
     let mut out = Vec::new();
-    build_findings(
-        scanner.rules(),
-        "x",
-        data,
-        0,
-        &mut LineIndex::new(1, 0),
-        &matches,
-        OPTS,
-        &mut out,
-    );
+    FindingBuilder {
+        rules: scanner.rules(),
+        opts: OPTS,
+    }
+    .build("x", data, 0, &mut LineIndex::new(1, 0), &matches, &mut out);
     out
 }
 
@@ -234,7 +229,7 @@ fn mmap_read_and_stream_paths_agree() {
         };
         let (tx, rx) = crossbeam_channel::unbounded();
         leakhound::source::fs::scan_paths(
-            &[path.clone()],
+            std::slice::from_ref(&path),
             &scanner,
             &cfg,
             &Counters::default(),

@@ -176,7 +176,7 @@ impl RuleSetBuilder {
         let mut seen = std::collections::HashMap::new();
         let mut rules = Vec::with_capacity(specs.len());
         for (file, spec) in specs {
-            if self.config.disabled.iter().any(|d| *d == spec.id) {
+            if self.config.disabled.contains(&spec.id) {
                 continue;
             }
             if let Some(prev) = seen.insert(spec.id.clone(), file.clone()) {

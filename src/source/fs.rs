@@ -24,7 +24,7 @@ use memmap2::Mmap;
 
 use super::display_path;
 use crate::engine::{Scanner, Scratch};
-use crate::finding::{build_findings, LineIndex};
+use crate::finding::{FindingBuilder, LineIndex};
 use crate::scan::{Counters, Event, ScanConfig, SkipReason, BINARY_SNIFF_LEN};
 
 /// Walk `paths` and scan every file. Returns when the walk is done or the reporter hung up.
@@ -169,14 +169,16 @@ impl Worker<'_> {
             return WalkState::Continue;
         }
         let mut found = Vec::with_capacity(matches.len());
-        build_findings(
-            self.scanner.rules(),
+        FindingBuilder {
+            rules: self.scanner.rules(),
+            opts: self.cfg.findings,
+        }
+        .build(
             &display_path(path),
             data,
             0,
             &mut LineIndex::new(1, 0),
             matches,
-            self.cfg.findings,
             &mut found,
         );
         if self.tx.send(Event::Findings(found)).is_err() {
