@@ -1,1 +1,194 @@
-fn main() {}
+//! Criterion benchmarks of the engine's stages. Every group declares `Throughput::Bytes` and
+//! asserts the number of findings it expects, so a benchmark that silently stopped finding
+//! anything fails instead of getting faster.
+//!
+//! Inputs are built in memory: "sparse" is this repository's own Rust sources repeated (real code,
+//! almost no secrets), "dense" is log-like text with a generated credential every few lines.
+
+use std::sync::Arc;
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use leakhound::chunk::StreamScanner;
+use leakhound::finding::FindingOptions;
+use leakhound::rules::RuleSet;
+use leakhound::verify::{base62, entropy};
+use leakhound::Scanner;
+
+const SIZE: usize = 8 << 20;
+
+/// Real source code (this crate's), repeated to `SIZE` bytes.
+fn sparse() -> Vec<u8> {
+    let mut src = Vec::new();
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+    let mut stack = vec![std::path::PathBuf::from(dir)];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    for f in files {
+        src.extend(std::fs::read(f).unwrap());
+    }
+    src.iter().copied().cycle().take(SIZE).collect()
+}
+
+/// Log lines with a generated AWS key id or GitHub token every fourth line. Returns the text and
+/// how many secrets it holds.
+fn dense() -> (Vec<u8>, usize) {
+    let mut x = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let pick = |n: u64, alphabet: &[u8]| alphabet[(n % alphabet.len() as u64) as usize] as char;
+    let b32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let b62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut out = String::new();
+    let mut secrets = 0;
+    let mut line = 0u64;
+    while out.len() < SIZE {
+        line += 1;
+        out.push_str(&format!(
+            "2026-11-26T12:00:{:02}Z INFO worker={} request served path=/api/v1/items/{} status=200\n",
+            line % 60,
+            line % 7,
+            line
+        ));
+        if line % 4 == 0 {
+            if line % 8 == 0 {
+                // Resample the rare draw whose entropy is below the rule's floor.
+                let mut id: String = (0..16).map(|_| pick(next(), b32)).collect();
+                while entropy(format!("AKIA{id}").as_bytes()) < 3.3 {
+                    id = (0..16).map(|_| pick(next(), b32)).collect();
+                }
+                out.push_str(&format!("WARN aws_access_key_id=AKIA{id} leaked\n"));
+            } else {
+                let r: String = (0..30).map(|_| pick(next(), b62)).collect();
+                let crc = base62(u64::from(crc32fast::hash(r.as_bytes())), 6);
+                out.push_str(&format!("DEBUG auth token ghp_{r}{crc} used\n"));
+            }
+            secrets += 1;
+        }
+    }
+    (out.into_bytes(), secrets)
+}
+
+fn scanner() -> Scanner {
+    Scanner::new(Arc::new(
+        RuleSet::builtin().expect("built-in rules compile"),
+    ))
+}
+
+fn bench_prefilter(c: &mut Criterion) {
+    let sc = scanner();
+    let data = sparse();
+    let hits = sc.prefilter().count(&data);
+    let mut g = c.benchmark_group("prefilter");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("sparse", |b| {
+        b.iter(|| assert_eq!(sc.prefilter().count(black_box(&data)), hits))
+    });
+    g.finish();
+}
+
+fn bench_scan(c: &mut Criterion) {
+    let sc = scanner();
+    let mut scratch = sc.scratch();
+    let sparse = sparse();
+    let (dense, secrets) = dense();
+    let found = sc.scan(&dense, &mut scratch).to_vec();
+    if found.len() != secrets {
+        let mut per = std::collections::BTreeMap::new();
+        for m in &found {
+            *per.entry(sc.rules().get(m.rule as usize).id.clone())
+                .or_insert(0) += 1;
+        }
+        panic!("dense: {} found, {secrets} planted: {per:?}", found.len());
+    }
+    let mut g = c.benchmark_group("scan");
+    g.throughput(Throughput::Bytes(sparse.len() as u64));
+    g.bench_function("sparse", |b| {
+        b.iter(|| assert_eq!(sc.scan(black_box(&sparse), &mut scratch).len(), 0))
+    });
+    g.throughput(Throughput::Bytes(dense.len() as u64));
+    g.bench_function("dense", |b| {
+        b.iter(|| assert_eq!(sc.scan(black_box(&dense), &mut scratch).len(), secrets))
+    });
+    g.finish();
+}
+
+fn bench_stream(c: &mut Criterion) {
+    let sc = Arc::new(scanner());
+    let (dense, secrets) = dense();
+    let sparse = sparse();
+    let mut g = c.benchmark_group("stream");
+    g.throughput(Throughput::Bytes(dense.len() as u64));
+    for (name, data, want, piece) in [
+        ("sparse", &sparse, 0, 64 * 1024),
+        ("sparse", &sparse, 0, 1 << 20),
+        ("dense", &dense, secrets, 1 << 20),
+    ] {
+        g.bench_with_input(BenchmarkId::new(name, piece), &piece, |b, &piece| {
+            b.iter(|| {
+                let mut s = StreamScanner::new(
+                    Arc::clone(&sc),
+                    "<stdin>",
+                    FindingOptions { no_redact: false },
+                );
+                let mut out = Vec::new();
+                for chunk in data.chunks(piece) {
+                    s.push(chunk, &mut out);
+                }
+                s.finish(&mut out);
+                assert_eq!(out.len(), want);
+            })
+        });
+    }
+    g.finish();
+}
+
+fn bench_entropy(c: &mut Criterion) {
+    let data: Vec<u8> = (0..40u8).map(|i| b'A' + (i * 7) % 26).collect();
+    let mut g = c.benchmark_group("entropy");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("40-byte secret", |b| {
+        b.iter(|| assert!(entropy(black_box(&data)) > 3.0))
+    });
+    g.finish();
+}
+
+fn bench_compile(c: &mut Criterion) {
+    let n = RuleSet::builtin().unwrap().len();
+    let bytes: usize = leakhound::rules::builtin_files()
+        .map(|(_, t)| t.len())
+        .sum();
+    let mut g = c.benchmark_group("compile");
+    g.throughput(Throughput::Bytes(bytes as u64));
+    g.sample_size(10);
+    g.bench_function("builtin rules + prefilter", |b| {
+        b.iter(|| {
+            let s = scanner();
+            assert_eq!(s.rules().len(), n);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_prefilter,
+    bench_scan,
+    bench_stream,
+    bench_entropy,
+    bench_compile
+);
+criterion_main!(benches);

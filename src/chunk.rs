@@ -14,6 +14,7 @@
 //!
 //! Flow position: `source (stdin) -> chunk -> engine -> finding`.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::engine::{Scanner, Scratch};
@@ -24,7 +25,10 @@ use crate::verify::Match;
 #[derive(Debug)]
 pub struct StreamScanner {
     scanner: Arc<Scanner>,
-    scratch: Scratch,
+    /// One scratch per thread a large pass is split across (at least one).
+    scratches: Vec<Scratch>,
+    /// This pass's matches.
+    found: Vec<Match>,
     path: String,
     opts: FindingOptions,
     buf: Vec<u8>,
@@ -35,7 +39,7 @@ pub struct StreamScanner {
     /// Matches that start before this stream offset are settled.
     decided: u64,
     /// (rule, start, end) of reported matches that start at or after `decided`.
-    reported: Vec<(u32, u64, u64)>,
+    reported: HashSet<(u32, u64, u64)>,
     /// Reusable list of this pass's final matches.
     ready: Vec<Match>,
     /// Bytes pushed so far.
@@ -46,7 +50,8 @@ impl StreamScanner {
     /// A scanner for one stream, reported under `path`.
     pub fn new(scanner: Arc<Scanner>, path: &str, opts: FindingOptions) -> StreamScanner {
         StreamScanner {
-            scratch: scanner.scratch(),
+            scratches: vec![scanner.scratch()],
+            found: Vec::new(),
             scanner,
             path: path.to_string(),
             opts,
@@ -54,10 +59,19 @@ impl StreamScanner {
             base: 0,
             base_line: (1, 0),
             decided: 0,
-            reported: Vec::new(),
+            reported: HashSet::new(),
             ready: Vec::new(),
             total: 0,
         }
+    }
+
+    /// Split large passes across `threads` threads (default 1).
+    pub fn threads(&mut self, threads: usize) -> &mut Self {
+        while self.scratches.len() < threads {
+            self.scratches.push(self.scanner.scratch());
+        }
+        self.scratches.truncate(threads.max(1));
+        self
     }
 
     /// Bytes pushed so far.
@@ -72,8 +86,18 @@ impl StreamScanner {
 
     /// Add `data` and append the findings that became final to `out`.
     pub fn push(&mut self, data: &[u8], out: &mut Vec<Finding>) {
+        self.feed(data);
+        self.flush(out);
+    }
+
+    /// Add `data` without scanning yet (see [`StreamScanner::flush`]).
+    pub fn feed(&mut self, data: &[u8]) {
         self.total += data.len() as u64;
         self.buf.extend_from_slice(data);
+    }
+
+    /// Scan what was fed and append the findings that became final to `out`.
+    pub fn flush(&mut self, out: &mut Vec<Finding>) {
         self.pass(false, out);
     }
 
@@ -91,7 +115,10 @@ impl StreamScanner {
         let slice = &self.buf[off..];
         let rules = self.scanner.rules();
         self.ready.clear();
-        for m in self.scanner.scan(slice, &mut self.scratch) {
+        self.found.clear();
+        self.scanner
+            .scan_parallel(slice, &mut self.scratches, &mut self.found);
+        for m in &self.found {
             let start = from + m.start as u64;
             let key = (m.rule, start, from + m.end as u64);
             if start < self.decided || self.reported.contains(&key) {
@@ -104,7 +131,7 @@ impl StreamScanner {
             if !is_final {
                 continue;
             }
-            self.reported.push(key);
+            self.reported.insert(key);
             let mut shifted = *m;
             shifted.start += off;
             shifted.end += off;

@@ -121,6 +121,56 @@ impl Scanner {
         kept
     }
 
+    /// Scan `hay` on `scratches.len()` threads (the caller's among them) and append the matches,
+    /// sorted as [`Scanner::scan`] returns them, to `out`. Part `i` owns the matches that start
+    /// in its slice and searches from `2W + 2` bytes before it to `W + 1` bytes after it, so
+    /// every match it owns sees the same bytes around it as in a single scan (`W` is
+    /// [`Scanner::max_window`]).
+    pub fn scan_parallel(&self, hay: &[u8], scratches: &mut [Scratch], out: &mut Vec<Match>) {
+        let parts = scratches.len().max(1);
+        let w = self.max_window;
+        if parts == 1 || hay.len() < parts * (8 * w + 64 * 1024) {
+            out.extend_from_slice(self.scan(hay, &mut scratches[0]));
+            return;
+        }
+        let bounds: Vec<usize> = (0..=parts).map(|i| hay.len() * i / parts).collect();
+        let scan_part = |i: usize, scratch: &mut Scratch| -> Vec<Match> {
+            let from = bounds[i].saturating_sub(2 * w + 2);
+            let to = (bounds[i + 1] + w + 1).min(hay.len());
+            self.scan(&hay[from..to], scratch)
+                .iter()
+                .map(|m| Match {
+                    start: m.start + from,
+                    end: m.end + from,
+                    secret_start: m.secret_start + from,
+                    secret_end: m.secret_end + from,
+                    ..*m
+                })
+                .filter(|m| m.start >= bounds[i] && m.start < bounds[i + 1])
+                .collect()
+        };
+        let (first, rest) = scratches.split_first_mut().expect("parts >= 1");
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = rest
+                .iter_mut()
+                .enumerate()
+                .map(|(k, scratch)| {
+                    let scan_part = &scan_part;
+                    scope.spawn(move || scan_part(k + 1, scratch))
+                })
+                .collect();
+            let mine = scan_part(0, first);
+            let mut all = vec![mine];
+            for h in handles {
+                all.push(h.join().expect("a scan thread does not panic"));
+            }
+            for part in all {
+                out.extend(part);
+            }
+        });
+        out.sort_by_key(|m| (m.secret_start, m.secret_end, m.rule));
+    }
+
     /// Keep one match per secret: sort by secret start and drop a match whose secret overlaps a
     /// better-ranked one.
     fn resolve_overlaps(&self, all: &mut [Match], kept: &mut Vec<Match>) {

@@ -109,9 +109,10 @@ impl LineIndex {
     pub fn advance(&mut self, buf: &[u8], off: usize) -> (u64, u64) {
         debug_assert!(off >= self.pos);
         let off = off.min(buf.len());
-        for nl in memchr::memchr_iter(b'\n', &buf[self.pos..off]) {
-            self.line += 1;
-            self.line_start = self.pos + nl + 1;
+        let span = &buf[self.pos..off];
+        if let Some(last) = memchr::memrchr(b'\n', span) {
+            self.line += count_newlines(span);
+            self.line_start = self.pos + last + 1;
             self.carry_chars = 0;
         }
         self.pos = off;
@@ -124,6 +125,19 @@ impl LineIndex {
         let (line, col) = self.advance(buf, buf.len());
         (line, col - 1)
     }
+}
+
+/// Number of `\n` bytes in `b`. Summing byte-wide flags in blocks of 255 lets the compiler use
+/// full-width SIMD adds; iterating over matches would cost a branch per line.
+fn count_newlines(b: &[u8]) -> u64 {
+    b.chunks(255)
+        .map(|c| {
+            u64::from(
+                c.iter()
+                    .fold(0u8, |n, &x| n.wrapping_add(u8::from(x == b'\n'))),
+            )
+        })
+        .sum()
 }
 
 /// Number of UTF-8 characters (non-continuation bytes) in `b`.
@@ -202,8 +216,11 @@ fn context_line(buf: &[u8], m: &Match, all: &[Match], opts: FindingOptions) -> S
     let mut out = String::new();
     let mut center = 0;
     let mut at = ls;
-    for o in all {
-        if o.secret_end <= ls || o.secret_start >= le || o.secret_start < at {
+    // Secrets are disjoint and sorted by start, hence also by end: those on the line are a run.
+    let first = all.partition_point(|o| o.secret_end <= ls);
+    let last = all.partition_point(|o| o.secret_start < le);
+    for o in &all[first..last.max(first)] {
+        if o.secret_start < at {
             continue;
         }
         out.push_str(&String::from_utf8_lossy(&buf[at..o.secret_start]));

@@ -259,6 +259,9 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
             .spawn(move || {
                 let (stdin, files): (Vec<_>, Vec<_>) =
                     paths.into_iter().partition(|p| p.as_os_str() == "-");
+                if !stdin.is_empty() {
+                    source::stream::enlarge_stdin_pipe();
+                }
                 if !stdin.is_empty()
                     && !source::stream::scan_stream(
                         io::stdin(),

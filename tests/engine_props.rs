@@ -287,3 +287,23 @@ fn mmap_read_and_stream_paths_agree() {
     };
     assert_eq!(strip(&streamed), strip(&read));
 }
+
+#[test]
+fn parallel_split_equals_single_scan() {
+    let scanner = scanner();
+    let mut data = Vec::new();
+    let mut seed = 0;
+    while data.len() < 3 << 20 {
+        data.extend(document(seed, 400));
+        seed += 1;
+    }
+    let mut scratch = scanner.scratch();
+    let want = scanner.scan(&data, &mut scratch).to_vec();
+    assert!(want.len() > 100, "the document holds many secrets");
+    for threads in [2, 3, 4] {
+        let mut scratches: Vec<_> = (0..threads).map(|_| scanner.scratch()).collect();
+        let mut got = Vec::new();
+        scanner.scan_parallel(&data, &mut scratches, &mut got);
+        assert_eq!(got, want, "{threads} threads");
+    }
+}

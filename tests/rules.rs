@@ -10,7 +10,11 @@ use leakhound::rules::{check, RuleSet};
 fn builtin_rules_pass_their_examples() {
     let set = RuleSet::builtin().expect("built-in rules compile");
     let report = check::check(&set);
-    assert!(report.ok(), "rules check failed:\n{}", report.errors.join("\n"));
+    assert!(
+        report.ok(),
+        "rules check failed:\n{}",
+        report.errors.join("\n")
+    );
     assert!(set.len() >= 30, "only {} rules", set.len());
 }
 
@@ -23,7 +27,10 @@ fn builtin_rules_all_have_declared_keywords() {
         .filter(|r| r.keywords_derived || r.keywords.is_empty())
         .map(|r| r.id.as_str())
         .collect();
-    assert!(without.is_empty(), "rules without declared keywords: {without:?}");
+    assert!(
+        without.is_empty(),
+        "rules without declared keywords: {without:?}"
+    );
 }
 
 #[test]
@@ -53,8 +60,6 @@ fn rules_list_shows_every_rule() {
 #[test]
 fn repository_scans_clean() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let (code, out, err) = util::Cmd::new(root)
-        .args(["scan", "."])
-        .run();
+    let (code, out, err) = util::Cmd::new(root).args(["scan", "."]).run();
     assert_eq!(code, 0, "the repository has findings:\n{out}\n{err}");
 }

@@ -23,7 +23,10 @@ fn sarif_output_validates_against_schema() {
     let d = Dir::new();
     d.create("rules.toml", util::TEST_RULES);
     d.create("src/a.py", format!("KEY = \"{}\"\n", aws_key_id(&mut g)));
-    d.create("src/b c.txt", format!("x\n\ttoken={}\n", github_pat(&mut g)));
+    d.create(
+        "src/b c.txt",
+        format!("x\n\ttoken={}\n", github_pat(&mut g)),
+    );
     for (args, want) in [
         (vec!["src"], 2),
         (vec!["src/a.py"], 1),
@@ -31,13 +34,22 @@ fn sarif_output_validates_against_schema() {
     ] {
         let (code, out, err) = d
             .cmd()
-            .args(["scan", "--no-builtin-rules", "--config", "rules.toml", "-f", "sarif"])
+            .args([
+                "scan",
+                "--no-builtin-rules",
+                "--config",
+                "rules.toml",
+                "-f",
+                "sarif",
+            ])
             .args(args)
             .run();
         assert!(code <= 1, "{err}");
         let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
         if let Err(errors) = validator.validate(&doc) {
-            let msgs: Vec<String> = errors.map(|e| format!("{e} at {}", e.instance_path)).collect();
+            let msgs: Vec<String> = errors
+                .map(|e| format!("{e} at {}", e.instance_path))
+                .collect();
             panic!("SARIF does not validate:\n{}", msgs.join("\n"));
         }
         assert_eq!(doc["runs"][0]["results"].as_array().unwrap().len(), want);

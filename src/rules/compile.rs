@@ -261,7 +261,7 @@ mod tests {
         assert_eq!(kw(r"sk_live_[0-9a-z]{24}"), vec!["sk_live_"]);
         assert_eq!(kw(r"(?:AKIA|ASIA)[A-Z0-9]{16}"), vec!["akia", "asia"]);
         assert!(kw(r"[a-f0-9]{32}").is_empty());
-        assert!(kw(r"ab[0-9]+").is_empty(), "too short to be selective");
+        assert!(kw(r"a[0-9]+").is_empty(), "too short to be selective");
     }
 
     #[test]

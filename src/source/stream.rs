@@ -30,29 +30,39 @@ pub fn scan_stream<R: Read + Send + 'static>(
     counters: &Counters,
     tx: &Sender<Event>,
 ) -> bool {
-    let (ptx, prx) = bounded::<io::Result<Vec<u8>>>(QUEUE_PIECES);
+    let (ptx, prx) = bounded::<io::Result<Piece>>(QUEUE_PIECES);
+    // Emptied buffers go back to the reader, so reading allocates and zeroes nothing per read.
+    let (free_tx, free_rx) = bounded::<Vec<u8>>(QUEUE_PIECES + 2);
     let reader_thread = std::thread::Builder::new()
         .name("leakhound-reader".into())
-        .spawn(move || read_pieces(reader, &ptx))
+        .spawn(move || read_pieces(reader, &ptx, &free_rx))
         .expect("spawning a thread succeeds");
     let mut stream = StreamScanner::new(Arc::clone(scanner), name, cfg.findings);
+    stream.threads(cfg.threads);
     let mut found = Vec::new();
-    let mut pass = Vec::new();
     let mut failed = None;
     let mut open = true;
     while open {
-        pass.clear();
+        let mut fed = 0;
         match prx.recv() {
-            Ok(Ok(piece)) => pass.extend_from_slice(&piece),
+            Ok(Ok((piece, n))) => {
+                fed += n;
+                stream.feed(&piece[..n]);
+                let _ = free_tx.try_send(piece);
+            }
             Ok(Err(e)) => {
                 failed = Some(e);
                 open = false;
             }
             Err(_) => open = false,
         }
-        while open && pass.len() < PASS_BYTES {
+        while open && fed < PASS_BYTES {
             match prx.try_recv() {
-                Ok(Ok(piece)) => pass.extend_from_slice(&piece),
+                Ok(Ok((piece, n))) => {
+                    fed += n;
+                    stream.feed(&piece[..n]);
+                    let _ = free_tx.try_send(piece);
+                }
                 Ok(Err(e)) => {
                     failed = Some(e);
                     open = false;
@@ -61,8 +71,8 @@ pub fn scan_stream<R: Read + Send + 'static>(
                 Err(TryRecvError::Disconnected) => open = false,
             }
         }
-        if !pass.is_empty() {
-            stream.push(&pass, &mut found);
+        if fed > 0 {
+            stream.flush(&mut found);
         }
         if !open {
             stream.finish(&mut found);
@@ -85,17 +95,31 @@ pub fn scan_stream<R: Read + Send + 'static>(
     true
 }
 
-fn read_pieces<R: Read>(mut reader: R, tx: &Sender<io::Result<Vec<u8>>>) {
+/// Ask the kernel for a larger pipe buffer on stdin when it is a pipe, so that a fast producer
+/// and the reader switch less often (64 KiB by default on Linux). Failure is harmless.
+pub fn enlarge_stdin_pipe() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: fcntl on fd 0 with F_SETPIPE_SZ only changes the pipe's capacity; it fails with
+    // EBADF/EINVAL (ignored) when stdin is not a pipe. No memory is passed to the kernel.
+    unsafe {
+        libc::fcntl(0, libc::F_SETPIPE_SZ, 1 << 20);
+    }
+}
+
+/// A buffer of `PIECE_BYTES` and how many of its leading bytes were read.
+type Piece = (Vec<u8>, usize);
+
+fn read_pieces<R: Read>(
+    mut reader: R,
+    tx: &Sender<io::Result<Piece>>,
+    free: &crossbeam_channel::Receiver<Vec<u8>>,
+) {
     loop {
-        let mut piece = vec![0; PIECE_BYTES];
+        let mut piece = free.try_recv().unwrap_or_else(|_| vec![0; PIECE_BYTES]);
         match reader.read(&mut piece) {
             Ok(0) => return,
             Ok(n) => {
-                piece.truncate(n);
-                if n < PIECE_BYTES / 16 {
-                    piece.shrink_to_fit();
-                }
-                if tx.send(Ok(piece)).is_err() {
+                if tx.send(Ok((piece, n))).is_err() {
                     return;
                 }
             }
