@@ -118,6 +118,9 @@ struct ScanArgs {
     /// Skip files larger than SIZE (bytes, or with K, M, G suffix).
     #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
     max_filesize: u64,
+    /// Memory-map files at least this large; read smaller ones (for measuring the crossover).
+    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size, hide = true)]
+    mmap_threshold: u64,
     /// Scan files that look binary (a NUL byte in the first 8 KiB).
     #[arg(long)]
     binary: bool,
@@ -190,6 +193,9 @@ fn load_rules(args: &RuleArgs) -> Result<Arc<RuleSet>> {
     for f in &args.config {
         b.add_file(f)?;
     }
+    for w in b.warnings() {
+        eprintln!("leakhound: warning: {w}");
+    }
     let set = b.build()?;
     if set.is_empty() {
         bail!("no rules to scan with");
@@ -205,13 +211,13 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
             .threads
             .unwrap_or_else(|| ScanConfig::default().threads),
         max_filesize: args.max_filesize,
+        mmap_threshold: args.mmap_threshold,
         binary: args.binary,
         follow_links: args.follow,
         respect_gitignore: args.respect_gitignore,
         findings: FindingOptions {
             no_redact: args.no_redact,
         },
-        ..ScanConfig::default()
     };
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]

@@ -50,6 +50,9 @@ pub(crate) fn verify_rule(
     caps: &mut Captures,
     out: &mut Vec<Match>,
 ) {
+    if let Some(lead) = rule.lead {
+        return verify_anchored(rule, ri, lead, hay, hits, cache, caps, out);
+    }
     let w = rule.window;
     let mut i = 0;
     // `floor`: no match may start before it (the end of the last accepted match).
@@ -96,6 +99,46 @@ pub(crate) fn verify_rule(
                 at = s + 1;
             }
         }
+    }
+}
+
+/// Confirm the candidates of a rule whose keywords begin at most `lead` bytes into any match:
+/// every match starts in `[hit.start - lead, hit.start]` for one of its hits, so anchored
+/// attempts at those positions (each tried once, left to right) find exactly the leftmost-first
+/// matches a windowed search would, without scanning the window.
+#[allow(clippy::too_many_arguments)]
+fn verify_anchored(
+    rule: &Rule,
+    ri: u32,
+    lead: usize,
+    hay: &[u8],
+    hits: &[Hit],
+    cache: &mut meta::Cache,
+    caps: &mut Captures,
+    out: &mut Vec<Match>,
+) {
+    let w = rule.window;
+    // Positions before `next` were tried already or lie inside an accepted match.
+    let mut next = 0;
+    for h in hits {
+        let mut p = h.start.saturating_sub(lead).max(next);
+        while p <= h.start {
+            let input = Input::new(hay)
+                .span(p..p.saturating_add(w).min(hay.len()))
+                .anchored(Anchored::Yes);
+            if let Some(m) = rule.regex.search_with(cache, &input) {
+                let (s, e) = (m.start(), m.end());
+                if contains_hit(hits, s, e) {
+                    if let Some(found) = confirm(rule, ri, hay, s, e, cache, caps) {
+                        out.push(found);
+                        p = e.max(s + 1);
+                        break;
+                    }
+                }
+            }
+            p += 1;
+        }
+        next = next.max(p);
     }
 }
 

@@ -46,6 +46,11 @@ pub struct Rule {
     /// The longest match the engine looks for, in bytes: the search window on each side of a
     /// keyword hit.
     pub(crate) window: usize,
+    /// At most how many bytes after the start of any match one of the rule's keywords begins,
+    /// when that can be read off the regex (`None`: anywhere in the match). With it, the engine
+    /// tries anchored matches at the few positions before each keyword hit instead of searching
+    /// a window around it.
+    pub(crate) lead: Option<usize>,
     /// Whether a match can span a line break (decides when a streamed match is final).
     pub(crate) multiline: bool,
     min_entropy: Option<f64>,
@@ -150,7 +155,9 @@ impl Rule {
                 .map(|s| s.to_ascii_lowercase())
                 .collect();
         }
+        let lead = keyword_lead(&hir, &keywords);
         Ok(Rule {
+            lead,
             name: spec.name.clone().unwrap_or_else(|| spec.id.clone()),
             id: spec.id,
             description: spec.description,
@@ -172,6 +179,11 @@ impl Rule {
             allow_regexes,
             stopwords,
         })
+    }
+
+    /// How far into a match a keyword is guaranteed to begin, if known (see the field).
+    pub fn lead(&self) -> Option<usize> {
+        self.lead
     }
 
     /// Whether a captured secret passes this rule's checks; returns its entropy if it does.
@@ -229,6 +241,113 @@ fn derive_keywords(hir: &Hir) -> Vec<String> {
     out
 }
 
+/// How far into a match one of `keywords` is guaranteed to begin: walk the regex's top-level
+/// sequence and find the first suffix whose every possible prefix literal holds a keyword; the
+/// answer is the longest the elements before it can be plus the keyword's offset in those
+/// literals. `None` when no such suffix exists or an element before it is unbounded.
+fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
+    if keywords.is_empty() {
+        return None;
+    }
+    // Keywords match case-insensitively, so fold `[Pp]`-style classes to one lower-case byte:
+    // `(?i)password` then yields one literal instead of 256.
+    let folded = fold_case(hir);
+    // The top-level sequence, with capture groups and nested sequences spliced in.
+    fn flatten(h: &Hir, out: &mut Vec<Hir>) {
+        match h.kind() {
+            HirKind::Capture(c) => flatten(&c.sub, out),
+            HirKind::Concat(v) => v.iter().for_each(|x| flatten(x, out)),
+            _ => out.push(h.clone()),
+        }
+    }
+    let mut parts = Vec::new();
+    flatten(&folded, &mut parts);
+    let mut ex = hir::literal::Extractor::new();
+    ex.kind(hir::literal::ExtractKind::Prefix)
+        .limit_total(1024)
+        .limit_class(64)
+        .limit_repeat(64)
+        .limit_literal_len(64);
+    // Smaller limits for whole suffixes, whose cross products grow fast.
+    let mut tail_ex = ex.clone();
+    tail_ex.limit_total(128).limit_class(8).limit_repeat(8);
+    // The largest offset of a keyword across a set of literals, if each literal holds one.
+    let keyword_offset = |seq: hir::literal::Seq| -> Option<usize> {
+        let lits = seq.literals()?;
+        let offsets: Option<Vec<usize>> = lits
+            .iter()
+            .map(|l| {
+                let low = l.as_bytes().to_ascii_lowercase();
+                keywords
+                    .iter()
+                    .filter_map(|k| memchr::memmem::find(&low, k.as_bytes()))
+                    .min()
+            })
+            .collect();
+        offsets.filter(|o| !o.is_empty())?.into_iter().max()
+    };
+    let mut lead = 0usize;
+    for i in 0..parts.len() {
+        // The element alone first, then the rest of the regex (a keyword spanning elements),
+        // with limits that keep rule compilation fast.
+        let found = keyword_offset(ex.extract(&parts[i]))
+            .or_else(|| keyword_offset(tail_ex.extract(&Hir::concat(parts[i..].to_vec()))));
+        if let Some(off) = found {
+            return Some(lead + off);
+        }
+        lead = lead.checked_add(parts[i].properties().maximum_len()?)?;
+    }
+    None
+}
+
+/// `hir` with ASCII letters case-folded: a class of exactly one letter in both cases becomes that
+/// lower-case letter, and literals are lower-cased. Used only to reason about keywords.
+fn fold_case(hir: &Hir) -> Hir {
+    let letter_pair = |a: u32, b: u32| -> Option<u8> {
+        let (a, b) = (u8::try_from(a).ok()?, u8::try_from(b).ok()?);
+        (a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) && a != b)
+            .then(|| a.to_ascii_lowercase())
+    };
+    match hir.kind() {
+        HirKind::Literal(l) => Hir::literal(l.0.to_ascii_lowercase()),
+        HirKind::Class(hir::Class::Bytes(c)) => {
+            let r = c.ranges();
+            match r {
+                [x, y] if x.start() == x.end() && y.start() == y.end() => {
+                    match letter_pair(u32::from(x.start()), u32::from(y.start())) {
+                        Some(b) => Hir::literal([b]),
+                        None => hir.clone(),
+                    }
+                }
+                _ => hir.clone(),
+            }
+        }
+        HirKind::Class(hir::Class::Unicode(c)) => {
+            let r = c.ranges();
+            match r {
+                [x, y] if x.start() == x.end() && y.start() == y.end() => {
+                    match letter_pair(u32::from(x.start()), u32::from(y.start())) {
+                        Some(b) => Hir::literal([b]),
+                        None => hir.clone(),
+                    }
+                }
+                _ => hir.clone(),
+            }
+        }
+        HirKind::Repetition(r) => Hir::repetition(hir::Repetition {
+            sub: Box::new(fold_case(&r.sub)),
+            ..r.clone()
+        }),
+        HirKind::Capture(c) => Hir::capture(hir::Capture {
+            sub: Box::new(fold_case(&c.sub)),
+            ..c.clone()
+        }),
+        HirKind::Concat(hs) => Hir::concat(hs.iter().map(fold_case).collect()),
+        HirKind::Alternation(hs) => Hir::alternation(hs.iter().map(fold_case).collect()),
+        HirKind::Empty | HirKind::Look(_) => hir.clone(),
+    }
+}
+
 /// Whether any match of `hir` can contain a `\n` byte.
 fn can_match_newline(hir: &Hir) -> bool {
     match hir.kind() {
@@ -262,6 +381,33 @@ mod tests {
         assert_eq!(kw(r"(?:AKIA|ASIA)[A-Z0-9]{16}"), vec!["akia", "asia"]);
         assert!(kw(r"[a-f0-9]{32}").is_empty());
         assert!(kw(r"a[0-9]+").is_empty(), "too short to be selective");
+    }
+
+    #[test]
+    fn keyword_lead_from_regex() {
+        let lead = |p: &str, k: &[&str]| {
+            let k: Vec<String> = k.iter().map(|s| s.to_string()).collect();
+            keyword_lead(&parse_pattern(p).unwrap(), &k)
+        };
+        assert_eq!(lead(r"\b(AKIA[A-Z0-9]{16})\b", &["akia"]), Some(0));
+        assert_eq!(
+            lead(r"(?i)(?:api|app)_datadog_key=([a-f0-9]{32})", &["datadog"]),
+            Some(4)
+        );
+        assert_eq!(
+            lead(r"[a-z_]{0,40}(?i:password)\s*=\s*(\S+)", &["password"]),
+            Some(40)
+        );
+        assert_eq!(
+            lead(r"[a-z_]+password=(\S+)", &["password"]),
+            None,
+            "unbounded lead"
+        );
+        assert_eq!(
+            lead(r"(\d{4})[a-z]+", &["x"]),
+            None,
+            "no keyword in any literal"
+        );
     }
 
     #[test]

@@ -11,12 +11,14 @@
 
 pub mod check;
 mod compile;
+mod gitleaks;
 mod spec;
 
 use std::fmt;
 use std::path::Path;
 
 pub use compile::Rule;
+pub use gitleaks::RuleWarning;
 pub use spec::{Confidence, Example, RuleSpec, Severity};
 
 /// The built-in rule files, embedded by `build.rs` as `(file name, contents)`.
@@ -111,6 +113,7 @@ struct Config {
 pub struct RuleSetBuilder {
     config: Config,
     user: Vec<(String, RuleSpec)>,
+    warnings: Vec<RuleWarning>,
 }
 
 impl Default for RuleSetBuilder {
@@ -128,6 +131,7 @@ impl RuleSetBuilder {
                 disabled: Vec::new(),
             },
             user: Vec::new(),
+            warnings: Vec::new(),
         }
     }
 
@@ -153,12 +157,23 @@ impl RuleSetBuilder {
         self.add_toml(&file, &text)
     }
 
-    /// Add the rules of TOML text; `file` names it in errors.
+    /// Add the rules of TOML text; `file` names it in errors. The text is a native rule file or
+    /// a gitleaks configuration (converted, with [`RuleSetBuilder::warnings`] for what is not).
     pub fn add_toml(&mut self, file: &str, text: &str) -> Result<&mut Self, RuleError> {
-        for spec in spec::parse_file(file, text)? {
+        let loaded = gitleaks::load(file, text)?;
+        for spec in loaded.rules {
             self.user.push((file.to_string(), spec));
         }
+        for id in &loaded.disabled {
+            self.disable(id);
+        }
+        self.warnings.extend(loaded.warnings);
         Ok(self)
+    }
+
+    /// What the files added so far asked for that leakhound cannot do (yet), in file order.
+    pub fn warnings(&self) -> &[RuleWarning] {
+        &self.warnings
     }
 
     /// Compile every rule. Errors name the file and rule.
