@@ -50,7 +50,7 @@ fn streamed(scanner: &Arc<Scanner>, data: &[u8], sizes: &[usize]) -> Vec<Finding
 
 /// A secret of one of the test rules, and the byte range of the secret inside the returned text.
 fn secret(g: &mut Gen, kind: u8) -> (String, std::ops::Range<usize>) {
-    match kind % 4 {
+    match kind % 5 {
         0 => {
             let k = aws_key_id(g);
             (k.clone(), 0..k.len())
@@ -63,6 +63,10 @@ fn secret(g: &mut Gen, kind: u8) -> (String, std::ops::Range<usize>) {
             let v = g.string(BASE62, 20);
             let t = format!("password = \"{v}\"");
             (t, 12..32)
+        }
+        3 => {
+            let v = g.string(BASE62, 24);
+            (format!("deploy_token = \"{v}\""), 16..40)
         }
         _ => {
             let body: String = (0..3).map(|_| g.string(BASE62, 40) + "\n").collect();
@@ -80,10 +84,10 @@ fn document(seed: u64, parts: usize) -> Vec<u8> {
     for _ in 0..parts {
         match g.next() % 7 {
             0 => out.push('\n'),
-            1 => out.push_str(" AKIA ghp_ password: "),
+            1 => out.push_str(" AKIA ghp_ password: x_token = "),
             2 => {
                 out.push('\n');
-                let kind = (g.next() % 4) as u8;
+                let kind = (g.next() % 5) as u8;
                 out.push_str(&secret(&mut g, kind).0);
                 out.push('\n');
             }
@@ -97,14 +101,17 @@ fn document(seed: u64, parts: usize) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    // 64 cases in CI; PROPTEST_CASES=N for a longer run.
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64)
+    ))]
 
     #[test]
     fn spliced_secret_found_at_exact_span(
         noise in proptest::collection::vec(any::<u8>(), 0..1500),
         at in any::<prop::sample::Index>(),
         seed in any::<u64>(),
-        kind in 0u8..4,
+        kind in 0u8..5,
     ) {
         let scanner = scanner();
         let mut g = Gen::new(seed);

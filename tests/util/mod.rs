@@ -161,6 +161,13 @@ entropy = 2.5
 confidence = "low"
 
 [[rules]]
+# An unbounded name before the keyword: no keyword lead, so the windowed search path is used.
+id = "test-token"
+keywords = ["_token"]
+regex = '''[a-z_]+_token\s*=\s*"([A-Za-z0-9]{12,40})"'''
+max_len = 200
+
+[[rules]]
 id = "test-pem"
 keywords = ["-----begin test private key-----"]
 regex = '''-----BEGIN TEST PRIVATE KEY-----\n([A-Za-z0-9+/=\n]{16,2000})-----END TEST PRIVATE KEY-----'''
