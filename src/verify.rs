@@ -57,13 +57,28 @@ pub(crate) fn verify_rule(
     let mut i = 0;
     // `floor`: no match may start before it (the end of the last accepted match).
     let mut floor = 0;
+    // The window of one hit: as far as a match of `w` bytes holding it can reach, and, for a
+    // rule that cannot match a line break, no further than the hit's own line.
+    let window = |h: &Hit| -> (usize, usize) {
+        let lo = h.end.saturating_sub(w);
+        let hi = h.start.saturating_add(w).min(hay.len());
+        if rule.multiline {
+            return (lo, hi);
+        }
+        let lo = memchr::memrchr(b'\n', &hay[lo..h.start]).map_or(lo, |i| lo + i + 1);
+        let hi = memchr::memchr(b'\n', &hay[h.end..hi]).map_or(hi, |i| h.end + i);
+        (lo, hi)
+    };
     while i < hits.len() {
         // Merge the windows of hits that overlap into one region.
-        let mut lo = hits[i].end.saturating_sub(w);
-        let mut hi = hits[i].start.saturating_add(w).min(hay.len());
+        let (mut lo, mut hi) = window(&hits[i]);
         let mut j = i + 1;
-        while j < hits.len() && hits[j].end.saturating_sub(w) <= hi {
-            hi = hits[j].start.saturating_add(w).min(hay.len()).max(hi);
+        while j < hits.len() {
+            let (l, h) = window(&hits[j]);
+            if l > hi {
+                break;
+            }
+            hi = hi.max(h);
             j += 1;
         }
         lo = lo.max(floor);
@@ -122,6 +137,10 @@ fn verify_anchored(
     let mut next = 0;
     for h in hits {
         let mut p = h.start.saturating_sub(lead).max(next);
+        if !rule.multiline && p < h.start {
+            // A single-line match holding this hit starts on the hit's line.
+            p = memchr::memrchr(b'\n', &hay[p..h.start]).map_or(p, |i| p + i + 1);
+        }
         while p <= h.start {
             let input = Input::new(hay)
                 .span(p..p.saturating_add(w).min(hay.len()))

@@ -314,3 +314,19 @@ fn parallel_split_equals_single_scan() {
         assert_eq!(got, want, "{threads} threads");
     }
 }
+
+/// Regression: a keyword hit inside an already accepted match (here the value of a password
+/// assignment contains the keyword again) panicked the anchored path with an inverted range.
+#[test]
+fn regression_hit_inside_accepted_match() {
+    let scanner = scanner();
+    let mut g = Gen::new(3);
+    let text = format!(
+        "password = \"Password{}password\"\nnext_token = \"{}\"\n",
+        g.string(BASE62, 10),
+        g.string(BASE62, 20)
+    );
+    let found = whole(&scanner, text.as_bytes());
+    let ids: Vec<_> = found.iter().map(|f| f.rule_id.as_str()).collect();
+    assert_eq!(ids, ["test-password", "test-token"]);
+}
