@@ -13,7 +13,7 @@ use crossbeam_channel::bounded;
 
 use leakhound::finding::FindingOptions;
 use leakhound::report::{self, Format};
-use leakhound::rules::{check, RuleSet, RuleSetBuilder};
+use leakhound::rules::{check, Confidence, RuleSet, RuleSetBuilder};
 use leakhound::scan::{Counters, Event, ScanConfig};
 use leakhound::source;
 use leakhound::Scanner;
@@ -80,6 +80,16 @@ struct RuleArgs {
     /// Turn off a rule by id (repeatable).
     #[arg(long = "disable-rule", value_name = "ID")]
     disable: Vec<String>,
+    /// Use only rules of at least this confidence.
+    #[arg(long, value_enum, default_value = "low")]
+    min_confidence: ConfidenceArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ConfidenceArg {
+    Low,
+    Medium,
+    High,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -187,6 +197,11 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 fn load_rules(args: &RuleArgs) -> Result<Arc<RuleSet>> {
     let mut b = RuleSetBuilder::new();
     b.builtin(!args.no_builtin_rules);
+    b.min_confidence(match args.min_confidence {
+        ConfidenceArg::Low => Confidence::Low,
+        ConfidenceArg::Medium => Confidence::Medium,
+        ConfidenceArg::High => Confidence::High,
+    });
     for id in &args.disable {
         b.disable(id);
     }

@@ -374,3 +374,26 @@ negative_examples = ["demo_abcdefghij", "demo_bbbbbbbb"]
     assert!(err.contains("keyword 'unused' occurs in none"), "{err}");
     assert!(out.contains("1 rules"));
 }
+
+#[test]
+fn min_confidence_drops_low_confidence_rules() {
+    let (d, rules) = rules_dir();
+    let mut g = Gen::new(15);
+    d.create(
+        "app.py",
+        format!("password = \"{}\"\n", g.string(util::BASE62, 16)),
+    );
+    let (code, out, _) = d
+        .cmd()
+        .args(scan_args(&rules))
+        .args(["-f", "jsonl", "app.py"])
+        .run();
+    assert_eq!(code, 1);
+    assert!(out.contains("test-password"), "{out}");
+    let (code, out, _) = d
+        .cmd()
+        .args(scan_args(&rules))
+        .args(["--min-confidence", "medium", "app.py"])
+        .run();
+    assert_eq!((code, out.as_str()), (0, ""));
+}

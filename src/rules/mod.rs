@@ -106,6 +106,8 @@ struct Config {
     builtin: bool,
     /// Rule ids to leave out.
     disabled: Vec<String>,
+    /// Rules whose confidence is below this are left out.
+    min_confidence: Confidence,
 }
 
 /// Builds a [`RuleSet`] from the built-in files and any user files.
@@ -129,6 +131,7 @@ impl RuleSetBuilder {
             config: Config {
                 builtin: true,
                 disabled: Vec::new(),
+                min_confidence: Confidence::Low,
             },
             user: Vec::new(),
             warnings: Vec::new(),
@@ -144,6 +147,12 @@ impl RuleSetBuilder {
     /// Leave out the rule with this id (built-in or user).
     pub fn disable(&mut self, id: &str) -> &mut Self {
         self.config.disabled.push(id.to_string());
+        self
+    }
+
+    /// Leave out rules whose confidence is below `min` (default: keep all).
+    pub fn min_confidence(&mut self, min: Confidence) -> &mut Self {
+        self.config.min_confidence = min;
         self
     }
 
@@ -191,7 +200,9 @@ impl RuleSetBuilder {
         let mut seen = std::collections::HashMap::new();
         let mut rules = Vec::with_capacity(specs.len());
         for (file, spec) in specs {
-            if self.config.disabled.contains(&spec.id) {
+            if self.config.disabled.contains(&spec.id)
+                || spec.confidence < self.config.min_confidence
+            {
                 continue;
             }
             if let Some(prev) = seen.insert(spec.id.clone(), file.clone()) {
