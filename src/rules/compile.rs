@@ -303,37 +303,34 @@ fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
 /// `hir` with ASCII letters case-folded: a class of exactly one letter in both cases becomes that
 /// lower-case letter, and literals are lower-cased. Used only to reason about keywords.
 fn fold_case(hir: &Hir) -> Hir {
-    let letter_pair = |a: u32, b: u32| -> Option<u8> {
+    // The two single characters of a two-element class, as code points.
+    let pair = |c: &hir::Class| -> Option<(u32, u32)> {
+        match c {
+            hir::Class::Bytes(c) => match c.ranges() {
+                [x, y] if x.start() == x.end() && y.start() == y.end() => {
+                    Some((u32::from(x.start()), u32::from(y.start())))
+                }
+                _ => None,
+            },
+            hir::Class::Unicode(c) => match c.ranges() {
+                [x, y] if x.start() == x.end() && y.start() == y.end() => {
+                    Some((u32::from(x.start()), u32::from(y.start())))
+                }
+                _ => None,
+            },
+        }
+    };
+    let letter = |(a, b): (u32, u32)| -> Option<u8> {
         let (a, b) = (u8::try_from(a).ok()?, u8::try_from(b).ok()?);
         (a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) && a != b)
             .then(|| a.to_ascii_lowercase())
     };
     match hir.kind() {
         HirKind::Literal(l) => Hir::literal(l.0.to_ascii_lowercase()),
-        HirKind::Class(hir::Class::Bytes(c)) => {
-            let r = c.ranges();
-            match r {
-                [x, y] if x.start() == x.end() && y.start() == y.end() => {
-                    match letter_pair(u32::from(x.start()), u32::from(y.start())) {
-                        Some(b) => Hir::literal([b]),
-                        None => hir.clone(),
-                    }
-                }
-                _ => hir.clone(),
-            }
-        }
-        HirKind::Class(hir::Class::Unicode(c)) => {
-            let r = c.ranges();
-            match r {
-                [x, y] if x.start() == x.end() && y.start() == y.end() => {
-                    match letter_pair(u32::from(x.start()), u32::from(y.start())) {
-                        Some(b) => Hir::literal([b]),
-                        None => hir.clone(),
-                    }
-                }
-                _ => hir.clone(),
-            }
-        }
+        HirKind::Class(c) => match pair(c).and_then(letter) {
+            Some(b) => Hir::literal([b]),
+            None => hir.clone(),
+        },
         HirKind::Repetition(r) => Hir::repetition(hir::Repetition {
             sub: Box::new(fold_case(&r.sub)),
             ..r.clone()
