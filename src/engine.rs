@@ -30,8 +30,9 @@ pub struct Scanner {
 #[derive(Debug)]
 pub struct Scratch {
     hits: Vec<Hit>,
-    caches: Vec<meta::Cache>,
-    caps: Vec<Captures>,
+    /// Per rule, created the first time the rule has a candidate.
+    caches: Vec<Option<meta::Cache>>,
+    caps: Vec<Option<Captures>>,
     out: Vec<Match>,
     kept: Vec<Match>,
 }
@@ -68,8 +69,8 @@ impl Scanner {
         let rules = self.rules.rules();
         Scratch {
             hits: Vec::new(),
-            caches: rules.iter().map(|r| r.regex.create_cache()).collect(),
-            caps: rules.iter().map(|r| r.regex.create_captures()).collect(),
+            caches: rules.iter().map(|_| None).collect(),
+            caps: rules.iter().map(|_| None).collect(),
             out: Vec::new(),
             kept: Vec::new(),
         }
@@ -94,28 +95,19 @@ impl Scanner {
                 let ri = hits[i].rule;
                 let j = i + hits[i..].partition_point(|h| h.rule == ri);
                 let r = ri as usize;
-                verify_rule(
-                    self.rules.get(r),
-                    ri,
-                    hay,
-                    &hits[i..j],
-                    &mut caches[r],
-                    &mut caps[r],
-                    out,
-                );
+                let rule = self.rules.get(r);
+                let cache = caches[r].get_or_insert_with(|| rule.regex.get().create_cache());
+                let cap = caps[r].get_or_insert_with(|| rule.regex.get().create_captures());
+                verify_rule(rule, ri, hay, &hits[i..j], cache, cap, out);
                 i = j;
             }
         }
         for &ri in self.prefilter.unfiltered() {
             let r = ri as usize;
-            verify_unfiltered(
-                self.rules.get(r),
-                ri,
-                hay,
-                &mut caches[r],
-                &mut caps[r],
-                out,
-            );
+            let rule = self.rules.get(r);
+            let cache = caches[r].get_or_insert_with(|| rule.regex.get().create_cache());
+            let cap = caps[r].get_or_insert_with(|| rule.regex.get().create_captures());
+            verify_unfiltered(rule, ri, hay, cache, cap, out);
         }
         self.resolve_overlaps(out, kept);
         kept

@@ -88,7 +88,7 @@ pub(crate) fn verify_rule(
         let mut restarts = 0;
         while at < hi {
             let input = Input::new(hay).span(at..hi);
-            let Some(m) = rule.regex.search_with(cache, &input) else {
+            let Some(m) = rule.regex.get().search_with(cache, &input) else {
                 break;
             };
             let (s, e) = (m.start(), m.end());
@@ -145,7 +145,7 @@ fn verify_anchored(
             let input = Input::new(hay)
                 .span(p..p.saturating_add(w).min(hay.len()))
                 .anchored(Anchored::Yes);
-            if let Some(m) = rule.regex.search_with(cache, &input) {
+            if let Some(m) = rule.regex.get().search_with(cache, &input) {
                 let (s, e) = (m.start(), m.end());
                 if contains_hit(hits, s, e) {
                     if let Some(found) = confirm(rule, ri, hay, s, e, cache, caps) {
@@ -175,7 +175,7 @@ pub(crate) fn verify_unfiltered(
     let mut failures = 0;
     while at < hay.len() {
         let input = Input::new(hay).span(at..hay.len());
-        let Some(m) = rule.regex.search_with(cache, &input) else {
+        let Some(m) = rule.regex.get().search_with(cache, &input) else {
             break;
         };
         let (s, e) = (m.start(), m.end());
@@ -216,7 +216,7 @@ fn confirm(
     let (mut ss, mut se) = (s, e);
     if rule.secret_group > 0 {
         let input = Input::new(hay).span(s..e).anchored(Anchored::Yes);
-        rule.regex.search_captures_with(cache, &input, caps);
+        rule.regex.get().search_captures_with(cache, &input, caps);
         if let Some(sp) = caps.get_group(rule.secret_group) {
             (ss, se) = (sp.start, sp.end);
         }

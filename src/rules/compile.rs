@@ -41,7 +41,7 @@ pub struct Rule {
     pub examples: Vec<Example>,
     /// Texts the rule must not find.
     pub negative_examples: Vec<Example>,
-    pub(crate) regex: meta::Regex,
+    pub(crate) regex: LazyRegex,
     pub(crate) secret_group: usize,
     /// The longest match the engine looks for, in bytes: the search window on each side of a
     /// keyword hit.
@@ -56,8 +56,45 @@ pub struct Rule {
     min_entropy: Option<f64>,
     min_len: usize,
     validator: Option<Validator>,
-    allow_regexes: Vec<meta::Regex>,
+    allow_regexes: Vec<LazyRegex>,
     stopwords: Vec<String>,
+}
+
+/// A regex compiled on first use. Built-in rules are compiled only when a scan first needs them
+/// (their keyword hit), which keeps start-up and memory proportional to what a scan touches;
+/// `rules check` in the test suite compiles every one of them. User rules are compiled when
+/// loaded, so that a bad one is reported before the scan starts.
+#[derive(Clone, Debug)]
+pub(crate) struct LazyRegex {
+    hir: std::sync::Arc<Hir>,
+    cell: std::sync::OnceLock<meta::Regex>,
+}
+
+impl LazyRegex {
+    fn new(hir: Hir) -> LazyRegex {
+        LazyRegex {
+            hir: std::sync::Arc::new(hir),
+            cell: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Compile now, reporting failure (used for user rules at load time).
+    fn force(&self) -> Result<&meta::Regex, String> {
+        if let Some(r) = self.cell.get() {
+            return Ok(r);
+        }
+        let r = build_regex(&self.hir)?;
+        Ok(self.cell.get_or_init(|| r))
+    }
+
+    /// The compiled regex.
+    pub(crate) fn get(&self) -> &meta::Regex {
+        self.cell.get_or_init(|| {
+            build_regex(&self.hir).expect(
+                "a rule's regex compiles: user rules are compiled when loaded, built-in ones by rules check in the test suite",
+            )
+        })
+    }
 }
 
 /// Parse a pattern in the rule dialect: ASCII classes, byte-oriented (`(?u)` opts back in).
@@ -85,7 +122,7 @@ pub(crate) fn build_regex(hir: &Hir) -> Result<meta::Regex, String> {
 
 impl Rule {
     /// Compile and validate one rule from `file`.
-    pub(crate) fn compile(file: &str, spec: RuleSpec) -> Result<Rule, RuleError> {
+    pub(crate) fn compile(file: &str, spec: RuleSpec, eager: bool) -> Result<Rule, RuleError> {
         let err = |msg: String| RuleError::Rule {
             file: file.to_string(),
             id: spec.id.clone(),
@@ -95,7 +132,6 @@ impl Rule {
             return Err(err("empty id".into()));
         }
         let hir = parse_pattern(&spec.regex).map_err(&err)?;
-        let regex = build_regex(&hir).map_err(&err)?;
         let groups = hir.properties().explicit_captures_len();
         let secret_group = match spec.secret_group {
             Some(g) if g > groups => {
@@ -147,7 +183,7 @@ impl Rule {
         if let Some(al) = &spec.allowlist {
             for r in &al.regexes {
                 let h = parse_pattern(r).map_err(|m| err(format!("allowlist: {m}")))?;
-                allow_regexes.push(build_regex(&h).map_err(&err)?);
+                allow_regexes.push(LazyRegex::new(h));
             }
             stopwords = al
                 .stopwords
@@ -156,6 +192,14 @@ impl Rule {
                 .collect();
         }
         let lead = keyword_lead(&hir, &keywords);
+        let multiline = can_match_newline(&hir);
+        let regex = LazyRegex::new(hir);
+        if eager {
+            regex.force().map_err(&err)?;
+            for a in &allow_regexes {
+                a.force().map_err(|m| err(format!("allowlist: {m}")))?;
+            }
+        }
         Ok(Rule {
             lead,
             name: spec.name.clone().unwrap_or_else(|| spec.id.clone()),
@@ -169,7 +213,7 @@ impl Rule {
             pattern: spec.regex,
             examples: spec.examples,
             negative_examples: spec.negative_examples,
-            multiline: can_match_newline(&hir),
+            multiline,
             regex,
             secret_group,
             window,
@@ -212,7 +256,7 @@ impl Rule {
                 return None;
             }
         }
-        if self.allow_regexes.iter().any(|r| r.is_match(secret)) {
+        if self.allow_regexes.iter().any(|r| r.get().is_match(secret)) {
             return None;
         }
         Some(h)

@@ -187,19 +187,20 @@ impl RuleSetBuilder {
 
     /// Compile every rule. Errors name the file and rule.
     pub fn build(&self) -> Result<RuleSet, RuleError> {
-        let mut specs: Vec<(String, RuleSpec)> = Vec::new();
+        // (file, rule, whether to compile its regex now): built-in rules compile on first use.
+        let mut specs: Vec<(String, RuleSpec, bool)> = Vec::new();
         if self.config.builtin {
             for (name, text) in builtin_files() {
                 let file = format!("patterns/{name}");
                 for spec in spec::parse_file(&file, text)? {
-                    specs.push((file.clone(), spec));
+                    specs.push((file.clone(), spec, false));
                 }
             }
         }
-        specs.extend(self.user.iter().cloned());
+        specs.extend(self.user.iter().map(|(f, s)| (f.clone(), s.clone(), true)));
         let mut seen = std::collections::HashMap::new();
         let mut rules = Vec::with_capacity(specs.len());
-        for (file, spec) in specs {
+        for (file, spec, eager) in specs {
             if self.config.disabled.contains(&spec.id)
                 || spec.confidence < self.config.min_confidence
             {
@@ -212,7 +213,7 @@ impl RuleSetBuilder {
                     msg: format!("duplicate rule id (first defined in {prev})"),
                 });
             }
-            rules.push(Rule::compile(&file, spec)?);
+            rules.push(Rule::compile(&file, spec, eager)?);
         }
         Ok(RuleSet { rules })
     }
