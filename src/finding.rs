@@ -43,6 +43,15 @@ pub struct Finding {
     /// The line around the secret, with every secret on it redacted (human output only).
     #[serde(skip)]
     pub context: String,
+    /// Git history: the commit that introduced the blob at `path`.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub git: Option<crate::source::git::CommitInfo>,
+    /// Git history: the blob's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
+    /// Git history with `--all-occurrences`: the other commits and paths holding the blob.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub occurrences: Vec<crate::source::git::Occurrence>,
 }
 
 /// The stable fingerprint of a finding: the first 32 hex digits of
@@ -202,6 +211,9 @@ impl FindingBuilder<'_> {
                 entropy: (m.entropy * 100.0).round() / 100.0,
                 context: context_line(buf, m, matches, opts),
                 secret: shown,
+                git: None,
+                blob: None,
+                occurrences: Vec::new(),
             });
         }
     }

@@ -9,13 +9,14 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use crossbeam_channel::bounded;
+use crossbeam_channel::{bounded, Sender};
 
 use leakhound::finding::FindingOptions;
 use leakhound::report::{self, Format};
 use leakhound::rules::{check, Confidence, RuleSet, RuleSetBuilder};
 use leakhound::scan::{Counters, Event, ScanConfig};
 use leakhound::source;
+use leakhound::source::git::GitScope;
 use leakhound::Scanner;
 
 #[global_allocator]
@@ -44,6 +45,8 @@ struct Cli {
 enum Command {
     /// Scan files, directories or stdin (`-`) for secrets.
     Scan(ScanArgs),
+    /// Scan the full history of a git repository: every blob on every ref, each once.
+    Git(GitArgs),
     /// List or check rules.
     Rules {
         #[command(subcommand)]
@@ -107,12 +110,9 @@ enum FormatArg {
     Sarif,
 }
 
+/// Output and resource options shared by `scan` and `git`.
 #[derive(Args)]
-struct ScanArgs {
-    /// Files or directories to scan; `-` reads stdin. Default: the current directory.
-    paths: Vec<PathBuf>,
-    #[command(flatten)]
-    rules: RuleArgs,
+struct OutputArgs {
     /// Output format.
     #[arg(long, short = 'f', value_enum, default_value = "human")]
     format: FormatArg,
@@ -125,22 +125,12 @@ struct ScanArgs {
     /// Worker threads (default: all cores).
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
-    /// Skip files larger than SIZE (bytes, or with K, M, G suffix).
+    /// Skip files (or blobs) larger than SIZE (bytes, or with K, M, G suffix).
     #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
     max_filesize: u64,
-    /// Memory-map files at least this large; read smaller ones (for measuring the crossover).
-    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size, hide = true)]
-    mmap_threshold: u64,
     /// Scan files that look binary (a NUL byte in the first 8 KiB).
     #[arg(long)]
     binary: bool,
-    /// Follow symbolic links.
-    #[arg(long, short = 'L')]
-    follow: bool,
-    /// Skip files ignored by .gitignore and git's exclude files (default: scan them, since
-    /// ignored files such as .env are where secrets live).
-    #[arg(long)]
-    respect_gitignore: bool,
     /// Exit code when there are findings.
     #[arg(long, value_name = "CODE", default_value_t = 1)]
     exit_code: u8,
@@ -153,6 +143,48 @@ struct ScanArgs {
     /// Print no summary or warnings on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
+}
+
+#[derive(Args)]
+struct ScanArgs {
+    /// Files or directories to scan; `-` reads stdin. Default: the current directory.
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    rules: RuleArgs,
+    #[command(flatten)]
+    out: OutputArgs,
+    /// Memory-map files at least this large; read smaller ones (for measuring the crossover).
+    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size, hide = true)]
+    mmap_threshold: u64,
+    /// Follow symbolic links.
+    #[arg(long, short = 'L')]
+    follow: bool,
+    /// Skip files ignored by .gitignore and git's exclude files (default: scan them, since
+    /// ignored files such as .env are where secrets live).
+    #[arg(long)]
+    respect_gitignore: bool,
+}
+
+#[derive(Args)]
+struct GitArgs {
+    /// The repository (work tree or bare). Default: the current directory.
+    repo: Option<PathBuf>,
+    #[command(flatten)]
+    rules: RuleArgs,
+    #[command(flatten)]
+    out: OutputArgs,
+    /// Scan only history reachable from REF (repeatable). Default: every ref.
+    #[arg(long = "branch", value_name = "REF")]
+    branches: Vec<String>,
+    /// Scan only the commits of A..B and the blobs they introduce.
+    #[arg(long, value_name = "A..B")]
+    range: Option<String>,
+    /// Also scan objects no ref reaches (dangling commits, unreachable blobs).
+    #[arg(long)]
+    all_objects: bool,
+    /// List every commit and path that holds each reported blob, not only the first.
+    #[arg(long)]
+    all_occurrences: bool,
 }
 
 fn parse_size(s: &str) -> Result<u64, String> {
@@ -173,6 +205,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(args),
+        Command::Git(args) => run_git(args),
         Command::Rules { command } => run_rules(command),
     };
     match result {
@@ -218,21 +251,25 @@ fn load_rules(args: &RuleArgs) -> Result<Arc<RuleSet>> {
     Ok(Arc::new(set))
 }
 
+fn scan_config(out: &OutputArgs) -> ScanConfig {
+    let defaults = ScanConfig::default();
+    ScanConfig {
+        threads: out.threads.unwrap_or(defaults.threads),
+        max_filesize: out.max_filesize,
+        binary: out.binary,
+        findings: FindingOptions {
+            no_redact: out.no_redact,
+        },
+        ..defaults
+    }
+}
+
 fn run_scan(args: ScanArgs) -> Result<u8> {
-    let rules = load_rules(&args.rules)?;
-    let scanner = Arc::new(Scanner::new(Arc::clone(&rules)));
     let cfg = ScanConfig {
-        threads: args
-            .threads
-            .unwrap_or_else(|| ScanConfig::default().threads),
-        max_filesize: args.max_filesize,
         mmap_threshold: args.mmap_threshold,
-        binary: args.binary,
         follow_links: args.follow,
         respect_gitignore: args.respect_gitignore,
-        findings: FindingOptions {
-            no_redact: args.no_redact,
-        },
+        ..scan_config(&args.out)
     };
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
@@ -245,6 +282,61 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
             bail!("{}: no such file or directory", p.display());
         }
     }
+    run_pipeline(
+        &args.rules,
+        &args.out,
+        cfg,
+        move |scanner, cfg, counters, tx| {
+            let (stdin, files): (Vec<_>, Vec<_>) =
+                paths.into_iter().partition(|p| p.as_os_str() == "-");
+            if !stdin.is_empty() {
+                source::stream::enlarge_stdin_pipe();
+                if !source::stream::scan_stream(io::stdin(), "<stdin>", scanner, cfg, counters, tx)
+                {
+                    return Ok(());
+                }
+            }
+            source::fs::scan_paths(&files, scanner, cfg, counters, tx);
+            Ok(())
+        },
+    )
+}
+
+fn run_git(args: GitArgs) -> Result<u8> {
+    let cfg = scan_config(&args.out);
+    let repo = args.repo.clone().unwrap_or_else(|| PathBuf::from("."));
+    let scope = GitScope {
+        branches: args.branches.clone(),
+        range: args.range.clone(),
+        all_objects: args.all_objects,
+        all_occurrences: args.all_occurrences,
+    };
+    run_pipeline(
+        &args.rules,
+        &args.out,
+        cfg,
+        move |scanner, cfg, counters, tx| {
+            source::git::scan_history(&repo, &scope, scanner, cfg, counters, tx)?;
+            Ok(())
+        },
+    )
+}
+
+/// The source function of a pipeline: enumerate inputs and scan them, sending events to `tx`.
+type SourceFn =
+    dyn FnOnce(&Arc<Scanner>, &ScanConfig, &Arc<Counters>, &Sender<Event>) -> Result<()> + Send;
+
+/// Load rules, run `source` on its own thread and report its events on this one; the exit code.
+fn run_pipeline(
+    rule_args: &RuleArgs,
+    args: &OutputArgs,
+    cfg: ScanConfig,
+    source: impl FnOnce(&Arc<Scanner>, &ScanConfig, &Arc<Counters>, &Sender<Event>) -> Result<()>
+        + Send
+        + 'static,
+) -> Result<u8> {
+    let rules = load_rules(rule_args)?;
+    let scanner = Arc::new(Scanner::new(Arc::clone(&rules)));
     let (out, to_terminal): (Box<dyn Write + Send>, bool) = match &args.output {
         Some(p) => (
             Box::new(io::BufWriter::new(
@@ -274,29 +366,11 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     let (tx, rx) = bounded::<Event>(256);
     let start = Instant::now();
     let worker = {
-        let (scanner, counters, cfg) = (Arc::clone(&scanner), Arc::clone(&counters), cfg.clone());
+        let (scanner, counters) = (Arc::clone(&scanner), Arc::clone(&counters));
+        let source: Box<SourceFn> = Box::new(source);
         std::thread::Builder::new()
             .name("leakhound-source".into())
-            .spawn(move || {
-                let (stdin, files): (Vec<_>, Vec<_>) =
-                    paths.into_iter().partition(|p| p.as_os_str() == "-");
-                if !stdin.is_empty() {
-                    source::stream::enlarge_stdin_pipe();
-                }
-                if !stdin.is_empty()
-                    && !source::stream::scan_stream(
-                        io::stdin(),
-                        "<stdin>",
-                        &scanner,
-                        &cfg,
-                        &counters,
-                        &tx,
-                    )
-                {
-                    return;
-                }
-                source::fs::scan_paths(&files, &scanner, &cfg, &counters, &tx);
-            })
+            .spawn(move || source(&scanner, &cfg, &counters, &tx))
             .context("starting the scan thread")?
     };
     let progress = Progress::start(
@@ -310,34 +384,38 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     let mut findings = 0u64;
     let mut write_error = None;
     for event in rx.iter() {
-        match event {
+        let written = match event {
             Event::Findings(found) => {
                 findings += found.len() as u64;
-                if write_error.is_none() {
-                    if let Err(e) = reporter.findings(&found) {
-                        write_error = Some(e);
-                        break;
-                    }
-                }
+                reporter.findings(&found)
             }
+            Event::Occurrences(map) => reporter.occurrences(&map),
             Event::Warning(msg) => {
                 if !args.quiet {
                     progress.suspend(|| eprintln!("leakhound: {msg}"));
                 }
+                Ok(())
             }
+        };
+        if let Err(e) = written {
+            write_error = Some(e);
+            break;
         }
     }
     drop(rx);
-    let _ = worker.join();
+    let source_result = worker
+        .join()
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("the scan thread panicked")));
     progress.finish();
     if let Some(e) = write_error {
         return Err(e).context("writing results");
     }
+    source_result?;
     let stats = counters.stats(start.elapsed(), findings);
     reporter.finish(&stats).context("writing results")?;
     if !args.quiet && format == Format::Human {
         eprintln!(
-            "leakhound: {} finding(s) in {} file(s), {} scanned in {:.2}s ({} MB/s); skipped {} binary, {} too large; {} error(s)",
+            "leakhound: {} finding(s) in {} file(s), {} scanned in {:.2}s ({} MB/s); skipped {} binary, {} too large, {} LFS pointers; {} error(s)",
             stats.findings,
             stats.files_scanned,
             human_bytes(stats.bytes_scanned),
@@ -345,6 +423,7 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
             stats.throughput_mb_s,
             stats.skipped.binary,
             stats.skipped.too_large,
+            stats.skipped.lfs_pointer,
             stats.errors,
         );
     }

@@ -64,6 +64,8 @@ pub enum Event {
     Findings(Vec<Finding>),
     /// A problem with one input; the scan goes on. The message names the input.
     Warning(String),
+    /// Git history: for each reported blob id, the other commits and paths that hold it.
+    Occurrences(std::collections::HashMap<String, Vec<crate::source::git::Occurrence>>),
 }
 
 /// Why an input was not scanned.
@@ -73,6 +75,8 @@ pub enum SkipReason {
     Binary,
     /// It is larger than the size limit.
     TooLarge,
+    /// A Git LFS pointer (the content lives outside the repository).
+    LfsPointer,
 }
 
 /// Counters shared by the workers of one scan.
@@ -86,6 +90,8 @@ pub struct Counters {
     pub skipped_binary: AtomicU64,
     /// Inputs skipped as too large.
     pub skipped_too_large: AtomicU64,
+    /// Git LFS pointer files skipped.
+    pub skipped_lfs: AtomicU64,
     /// Inputs that could not be read.
     pub errors: AtomicU64,
 }
@@ -102,6 +108,7 @@ impl Counters {
         let c = match why {
             SkipReason::Binary => &self.skipped_binary,
             SkipReason::TooLarge => &self.skipped_too_large,
+            SkipReason::LfsPointer => &self.skipped_lfs,
         };
         c.fetch_add(1, Ordering::Relaxed);
     }
@@ -121,6 +128,7 @@ impl Counters {
             skipped: Skipped {
                 binary: self.skipped_binary.load(Ordering::Relaxed),
                 too_large: self.skipped_too_large.load(Ordering::Relaxed),
+                lfs_pointer: self.skipped_lfs.load(Ordering::Relaxed),
             },
             errors: self.errors.load(Ordering::Relaxed),
             findings,
@@ -141,6 +149,8 @@ pub struct Skipped {
     pub binary: u64,
     /// Over the size limit.
     pub too_large: u64,
+    /// Git LFS pointers (history scans).
+    pub lfs_pointer: u64,
 }
 
 /// The summary of a scan, in every output format.

@@ -275,7 +275,7 @@ fn mmap_read_and_stream_paths_agree() {
         .into_iter()
         .flat_map(|e| match e {
             Event::Findings(f) => f,
-            Event::Warning(_) => Vec::new(),
+            _ => Vec::new(),
         })
         .collect();
     streamed.sort_by_key(|f| (f.offset, f.rule_id.clone()));

@@ -29,6 +29,17 @@ impl Human {
     }
 }
 
+/// `s` quoted for a POSIX shell when it holds anything but plain path characters.
+fn shell_quote(s: &str) -> String {
+    if s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"/._-+".contains(&b))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
 fn severity_color(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "1;31",
@@ -51,6 +62,35 @@ impl Reporter for Human {
                 f.rule_name
             )?;
             writeln!(self.out, "    {}", f.context)?;
+            if let Some(g) = &f.git {
+                let short = &g.commit[..g.commit.len().min(12)];
+                writeln!(
+                    self.out,
+                    "    commit {short} by {} <{}> on {}: {}",
+                    g.author, g.email, g.date, g.summary
+                )?;
+                writeln!(self.out, "    git show {short}:{}", shell_quote(&f.path))?;
+            }
+        }
+        self.out.flush()
+    }
+
+    fn occurrences(
+        &mut self,
+        map: &std::collections::HashMap<String, Vec<crate::source::git::Occurrence>>,
+    ) -> io::Result<()> {
+        let mut blobs: Vec<_> = map.iter().collect();
+        blobs.sort_by(|a, b| a.0.cmp(b.0));
+        for (blob, occurrences) in blobs {
+            writeln!(self.out, "blob {blob} is also in:")?;
+            for o in occurrences {
+                writeln!(
+                    self.out,
+                    "    {}:{}",
+                    &o.commit[..o.commit.len().min(12)],
+                    o.path
+                )?;
+            }
         }
         self.out.flush()
     }

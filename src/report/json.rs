@@ -5,9 +5,12 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use super::{sort_findings, Reporter};
+use std::collections::HashMap;
+
+use super::{attach_occurrences, sort_findings, Reporter};
 use crate::finding::Finding;
 use crate::scan::Stats;
+use crate::source::git::Occurrence;
 
 /// Collects findings and writes one JSON document at the end.
 pub struct Json {
@@ -34,6 +37,11 @@ struct Document<'a> {
 impl Reporter for Json {
     fn findings(&mut self, found: &[Finding]) -> io::Result<()> {
         self.all.extend_from_slice(found);
+        Ok(())
+    }
+
+    fn occurrences(&mut self, map: &HashMap<String, Vec<Occurrence>>) -> io::Result<()> {
+        attach_occurrences(&mut self.all, map);
         Ok(())
     }
 
@@ -65,6 +73,17 @@ impl Reporter for Jsonl {
     fn findings(&mut self, found: &[Finding]) -> io::Result<()> {
         for f in found {
             serde_json::to_writer(&mut self.out, f)?;
+            writeln!(self.out)?;
+        }
+        self.out.flush()
+    }
+
+    fn occurrences(&mut self, map: &HashMap<String, Vec<Occurrence>>) -> io::Result<()> {
+        let mut blobs: Vec<_> = map.iter().collect();
+        blobs.sort_by(|a, b| a.0.cmp(b.0));
+        for (blob, occurrences) in blobs {
+            let line = serde_json::json!({ "blob": blob, "occurrences": occurrences });
+            serde_json::to_writer(&mut self.out, &line)?;
             writeln!(self.out)?;
         }
         self.out.flush()

@@ -9,12 +9,14 @@ mod human;
 mod json;
 mod sarif;
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::sync::Arc;
 
 use crate::finding::Finding;
 use crate::rules::RuleSet;
 use crate::scan::Stats;
+use crate::source::git::Occurrence;
 
 pub use human::Human;
 pub use json::{Json, Jsonl};
@@ -50,6 +52,10 @@ impl Format {
 pub trait Reporter {
     /// Findings of one input.
     fn findings(&mut self, found: &[Finding]) -> io::Result<()>;
+    /// Git history with `--all-occurrences`: the other commits and paths of each reported blob,
+    /// known once the walk is done. Sorted formats attach them to their findings; streaming ones
+    /// write them as they come.
+    fn occurrences(&mut self, map: &HashMap<String, Vec<Occurrence>>) -> io::Result<()>;
     /// The end of the scan.
     fn finish(&mut self, stats: &Stats) -> io::Result<()>;
 }
@@ -66,6 +72,15 @@ pub fn reporter(
         Format::Json => Box::new(Json::new(out)),
         Format::Jsonl => Box::new(Jsonl::new(out)),
         Format::Sarif => Box::new(Sarif::new(out, rules)),
+    }
+}
+
+/// Attach each blob's other occurrences to the findings in that blob.
+pub fn attach_occurrences(all: &mut [Finding], map: &HashMap<String, Vec<Occurrence>>) {
+    for f in all {
+        if let Some(o) = f.blob.as_ref().and_then(|b| map.get(b)) {
+            f.occurrences = o.clone();
+        }
     }
 }
 

@@ -8,10 +8,11 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use super::{sort_findings, Reporter};
+use super::{attach_occurrences, sort_findings, Reporter};
 use crate::finding::Finding;
 use crate::rules::{RuleSet, Severity};
 use crate::scan::Stats;
+use crate::source::git::Occurrence;
 
 /// Collects findings and writes one SARIF log at the end.
 pub struct Sarif {
@@ -34,6 +35,14 @@ impl Sarif {
 impl Reporter for Sarif {
     fn findings(&mut self, found: &[Finding]) -> io::Result<()> {
         self.all.extend_from_slice(found);
+        Ok(())
+    }
+
+    fn occurrences(
+        &mut self,
+        map: &std::collections::HashMap<String, Vec<Occurrence>>,
+    ) -> io::Result<()> {
+        attach_occurrences(&mut self.all, map);
         Ok(())
     }
 

@@ -5,6 +5,7 @@
 //! Flow position: `source -> chunk -> engine`.
 
 pub mod fs;
+pub mod git;
 pub mod stream;
 
 use std::path::Path;

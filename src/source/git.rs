@@ -1,0 +1,502 @@
+//! Git history: every blob reachable from every ref (or from the refs and range asked for), each
+//! scanned once, with the commit that introduced it.
+//!
+//! One enumerator walks the commits oldest first (topological, then time) and diffs each commit's
+//! tree against its parents': a `(path, blob)` that no parent has at that path is *introduced* by
+//! that commit. The first time a blob id is seen it goes, with that commit and path (its
+//! provenance), on a bounded channel to N workers; each worker opens its own repository handle
+//! (libgit2 handles are not shared across threads), reads and decompresses the blob, and scans it.
+//! Later occurrences of the same blob are only recorded, for `--all-occurrences`.
+//!
+//! Safety: the repository is opened read-only in effect: nothing is checked out, no index or lock
+//! file is written, blobs are read raw (no filters, no textconv, no hooks run).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+
+use crossbeam_channel::{bounded, Sender};
+use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort, Tree};
+use serde::Serialize;
+
+use crate::engine::Scanner;
+use crate::finding::{Finding, FindingBuilder, LineIndex};
+use crate::scan::{Counters, Event, ScanConfig, SkipReason, BINARY_SNIFF_LEN};
+
+/// What part of the history to scan.
+#[derive(Clone, Debug, Default)]
+pub struct GitScope {
+    /// Start from these refs only (default: every ref).
+    pub branches: Vec<String>,
+    /// Only commits in `A..B`.
+    pub range: Option<String>,
+    /// Also walk commits no ref reaches (dangling), and scan unreachable blobs.
+    pub all_objects: bool,
+    /// List every commit and path that holds a reported blob.
+    pub all_occurrences: bool,
+}
+
+/// A commit, as findings cite it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CommitInfo {
+    /// Full hex id.
+    pub commit: String,
+    /// Author name.
+    pub author: String,
+    /// Author email.
+    pub email: String,
+    /// Author date, ISO 8601 with offset.
+    pub date: String,
+    /// First line of the message.
+    pub summary: String,
+}
+
+/// Where else a reported blob occurs (`--all-occurrences`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Occurrence {
+    /// Commit id.
+    pub commit: String,
+    /// Path in that commit.
+    pub path: String,
+}
+
+/// A problem that stops the whole history scan (the repository cannot be opened or walked).
+#[derive(Debug)]
+pub struct GitError {
+    /// What failed, naming the repository or ref.
+    pub msg: String,
+}
+
+impl std::fmt::Display for GitError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.msg)
+    }
+}
+
+impl std::error::Error for GitError {}
+
+fn git_err(what: &str, e: git2::Error) -> GitError {
+    GitError {
+        msg: format!("{what}: {}", e.message()),
+    }
+}
+
+struct Job {
+    oid: Oid,
+    path: String,
+    commit: Arc<CommitInfo>,
+}
+
+/// Scan the history of the repository at `repo_path`. Findings go to `tx` as blobs are scanned;
+/// per-object problems are warnings. Returns the later occurrences of blobs when asked for.
+pub fn scan_history(
+    repo_path: &Path,
+    scope: &GitScope,
+    scanner: &Arc<Scanner>,
+    cfg: &ScanConfig,
+    counters: &Arc<Counters>,
+    tx: &Sender<Event>,
+) -> Result<(), GitError> {
+    let repo = Repository::open_ext(
+        repo_path,
+        git2::RepositoryOpenFlags::empty(),
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+    .map_err(|e| git_err(&repo_path.display().to_string(), e))?;
+    let git_dir = repo.path().to_path_buf();
+    if repo.is_shallow() {
+        let _ = tx.send(Event::Warning(format!(
+            "{}: shallow clone: history before the shallow boundary is not scanned",
+            repo_path.display()
+        )));
+    }
+    let (jobs_tx, jobs_rx) = bounded::<Job>(1024);
+    let workers: Vec<_> = (0..cfg.threads.max(1))
+        .map(|_| {
+            let (jobs_rx, tx, scanner, counters, cfg, git_dir) = (
+                jobs_rx.clone(),
+                tx.clone(),
+                Arc::clone(scanner),
+                Arc::clone(counters),
+                cfg.clone(),
+                git_dir.clone(),
+            );
+            std::thread::spawn(move || {
+                let repo = match Repository::open(&git_dir) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        counters.error();
+                        let _ = tx.send(Event::Warning(format!(
+                            "{}: {}",
+                            git_dir.display(),
+                            e.message()
+                        )));
+                        return;
+                    }
+                };
+                let mut scratch = scanner.scratch();
+                for job in jobs_rx {
+                    if !scan_blob(&repo, &job, &scanner, &mut scratch, &cfg, &counters, &tx) {
+                        return;
+                    }
+                }
+            })
+        })
+        .collect();
+    drop(jobs_rx);
+    let walked = walk(&repo, scope, &jobs_tx, counters, tx);
+    drop(jobs_tx);
+    for w in workers {
+        let _ = w.join();
+    }
+    let occurrences = walked?;
+    if scope.all_occurrences && !occurrences.is_empty() {
+        let _ = tx.send(Event::Occurrences(occurrences));
+    }
+    Ok(())
+}
+
+/// Read and scan one blob; false if the reporter hung up.
+fn scan_blob(
+    repo: &Repository,
+    job: &Job,
+    scanner: &Scanner,
+    scratch: &mut crate::engine::Scratch,
+    cfg: &ScanConfig,
+    counters: &Counters,
+    tx: &Sender<Event>,
+) -> bool {
+    let warn = |msg: String| {
+        counters.error();
+        tx.send(Event::Warning(msg)).is_ok()
+    };
+    let odb = match repo.odb() {
+        Ok(o) => o,
+        Err(e) => return warn(format!("object database: {}", e.message())),
+    };
+    match odb.read_header(job.oid) {
+        Ok((size, _)) if size as u64 > cfg.max_filesize => {
+            counters.skipped(SkipReason::TooLarge);
+            return true;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            return warn(format!(
+                "blob {} ({} in {}): {}",
+                job.oid,
+                job.path,
+                &job.commit.commit[..12],
+                e.message()
+            ))
+        }
+    }
+    let blob = match repo.find_blob(job.oid) {
+        Ok(b) => b,
+        Err(e) => {
+            return warn(format!(
+                "blob {} ({} in {}): {}",
+                job.oid,
+                job.path,
+                &job.commit.commit[..12],
+                e.message()
+            ))
+        }
+    };
+    let data = blob.content();
+    if data.starts_with(b"version https://git-lfs.github.com/spec/") {
+        counters.skipped(SkipReason::LfsPointer);
+        return true;
+    }
+    if !cfg.binary && memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some() {
+        counters.skipped(SkipReason::Binary);
+        return true;
+    }
+    counters.scanned(data.len() as u64);
+    let matches = scanner.scan(data, scratch);
+    if matches.is_empty() {
+        return true;
+    }
+    let mut found: Vec<Finding> = Vec::with_capacity(matches.len());
+    FindingBuilder {
+        rules: scanner.rules(),
+        opts: cfg.findings,
+    }
+    .build(
+        &job.path,
+        data,
+        0,
+        &mut LineIndex::new(1, 0),
+        matches,
+        &mut found,
+    );
+    for f in &mut found {
+        f.git = Some((*job.commit).clone());
+        f.blob = Some(job.oid.to_string());
+    }
+    tx.send(Event::Findings(found)).is_ok()
+}
+
+/// Walk the commits in scope oldest first, send each new blob to the workers, and return every
+/// later `(blob, commit, path)` occurrence of blobs already sent.
+fn walk(
+    repo: &Repository,
+    scope: &GitScope,
+    jobs: &Sender<Job>,
+    counters: &Counters,
+    tx: &Sender<Event>,
+) -> Result<HashMap<String, Vec<Occurrence>>, GitError> {
+    let mut rw = repo.revwalk().map_err(|e| git_err("revwalk", e))?;
+    rw.set_sorting(Sort::TOPOLOGICAL | Sort::TIME | Sort::REVERSE)
+        .map_err(|e| git_err("revwalk", e))?;
+    if let Some(range) = &scope.range {
+        rw.push_range(range)
+            .map_err(|e| git_err(&format!("range '{range}'"), e))?;
+    } else if !scope.branches.is_empty() {
+        for b in &scope.branches {
+            let obj = repo
+                .revparse_single(b)
+                .map_err(|e| git_err(&format!("ref '{b}'"), e))?;
+            let commit = obj
+                .peel_to_commit()
+                .map_err(|e| git_err(&format!("ref '{b}'"), e))?;
+            rw.push(commit.id()).map_err(|e| git_err("revwalk", e))?;
+        }
+    } else {
+        push_all_refs(repo, &mut rw, tx);
+    }
+    if scope.all_objects {
+        push_all_commits(repo, &mut rw);
+    }
+    let mut seen: HashSet<Oid> = HashSet::new();
+    let mut later: HashMap<String, Vec<Occurrence>> = HashMap::new();
+    let mut opts = DiffOptions::new();
+    opts.skip_binary_check(true).include_typechange(true);
+    for oid in rw {
+        let oid = match oid {
+            Ok(o) => o,
+            Err(e) => {
+                counters.error();
+                let _ = tx.send(Event::Warning(format!("revwalk: {}", e.message())));
+                continue;
+            }
+        };
+        let commit = match repo.find_commit(oid) {
+            Ok(c) => c,
+            Err(e) => {
+                counters.error();
+                let _ = tx.send(Event::Warning(format!("commit {oid}: {}", e.message())));
+                continue;
+            }
+        };
+        let info = Arc::new(commit_info(&commit));
+        let introduced = match introduced_blobs(repo, &commit, &mut opts) {
+            Ok(v) => v,
+            Err(e) => {
+                counters.error();
+                let _ = tx.send(Event::Warning(format!("commit {oid}: {}", e.message())));
+                continue;
+            }
+        };
+        for (blob, path) in introduced {
+            if seen.insert(blob) {
+                let job = Job {
+                    oid: blob,
+                    path,
+                    commit: Arc::clone(&info),
+                };
+                if jobs.send(job).is_err() {
+                    return Ok(later);
+                }
+            } else if scope.all_occurrences {
+                later.entry(blob.to_string()).or_default().push(Occurrence {
+                    commit: info.commit.clone(),
+                    path,
+                });
+            }
+        }
+    }
+    if scope.all_objects {
+        scan_unreachable_blobs(repo, &seen, jobs);
+    }
+    Ok(later)
+}
+
+fn push_all_refs(repo: &Repository, rw: &mut git2::Revwalk<'_>, tx: &Sender<Event>) {
+    let Ok(refs) = repo.references() else {
+        return;
+    };
+    for r in refs {
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.send(Event::Warning(format!("ref: {}", e.message())));
+                continue;
+            }
+        };
+        let name = r.name().unwrap_or("(non-UTF-8 ref)").to_string();
+        match r.peel(ObjectType::Commit) {
+            Ok(c) => {
+                let _ = rw.push(c.id());
+            }
+            Err(e) => {
+                // Refs to trees or blobs (rare) are skipped; a broken ref is worth a warning.
+                if e.code() != git2::ErrorCode::InvalidSpec {
+                    let _ = tx.send(Event::Warning(format!("ref {name}: {}", e.message())));
+                }
+            }
+        }
+    }
+}
+
+/// Push every commit object in the database (dangling ones included).
+fn push_all_commits(repo: &Repository, rw: &mut git2::Revwalk<'_>) {
+    let Ok(odb) = repo.odb() else {
+        return;
+    };
+    let mut commits = Vec::new();
+    let _ = odb.foreach(|oid| {
+        if let Ok((_, ObjectType::Commit)) = odb.read_header(*oid) {
+            commits.push(*oid);
+        }
+        true
+    });
+    for c in commits {
+        let _ = rw.push(c);
+    }
+}
+
+/// Blobs in the database that no walked tree holds.
+fn scan_unreachable_blobs(repo: &Repository, seen: &HashSet<Oid>, jobs: &Sender<Job>) {
+    let Ok(odb) = repo.odb() else {
+        return;
+    };
+    let mut blobs = Vec::new();
+    let _ = odb.foreach(|oid| {
+        if !seen.contains(oid) {
+            if let Ok((_, ObjectType::Blob)) = odb.read_header(*oid) {
+                blobs.push(*oid);
+            }
+        }
+        true
+    });
+    let none = Arc::new(CommitInfo {
+        commit: "0".repeat(40),
+        author: String::new(),
+        email: String::new(),
+        date: String::new(),
+        summary: "(unreachable blob: no commit holds it)".into(),
+    });
+    for oid in blobs {
+        let job = Job {
+            oid,
+            path: format!("(unreachable blob {oid})"),
+            commit: Arc::clone(&none),
+        };
+        if jobs.send(job).is_err() {
+            return;
+        }
+    }
+}
+
+/// `(blob, path)` pairs of `commit` that none of its parents has at that path.
+fn introduced_blobs(
+    repo: &Repository,
+    commit: &git2::Commit<'_>,
+    opts: &mut DiffOptions,
+) -> Result<Vec<(Oid, String)>, git2::Error> {
+    let tree = commit.tree()?;
+    let parents: Vec<Tree<'_>> = commit
+        .parents()
+        .map(|p| p.tree())
+        .collect::<Result<_, _>>()?;
+    let added = |old: Option<&Tree<'_>>,
+                 opts: &mut DiffOptions|
+     -> Result<Vec<(Oid, String)>, git2::Error> {
+        let diff = repo.diff_tree_to_tree(old, Some(&tree), Some(opts))?;
+        let mut out = Vec::new();
+        for d in diff.deltas() {
+            if !matches!(
+                d.status(),
+                Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+            ) {
+                continue;
+            }
+            let f = d.new_file();
+            // Submodule gitlinks (commits) and symlinks are not file content.
+            if f.mode() != git2::FileMode::Blob && f.mode() != git2::FileMode::BlobExecutable {
+                continue;
+            }
+            let path = f
+                .path()
+                .map(|p| p.to_string_lossy().replace('\\', "/"))
+                .unwrap_or_default();
+            out.push((f.id(), path));
+        }
+        Ok(out)
+    };
+    match parents.as_slice() {
+        [] => added(None, opts),
+        [p] => added(Some(p), opts),
+        [first, rest @ ..] => {
+            // Introduced by a merge only if no parent has it at that path.
+            let mut v = added(Some(first), opts)?;
+            for p in rest {
+                let other: HashSet<(Oid, String)> = added(Some(p), opts)?.into_iter().collect();
+                v.retain(|x| other.contains(x));
+            }
+            Ok(v)
+        }
+    }
+}
+
+fn commit_info(c: &git2::Commit<'_>) -> CommitInfo {
+    let a = c.author();
+    let t = a.when();
+    let offset = t.offset_minutes();
+    CommitInfo {
+        commit: c.id().to_string(),
+        author: String::from_utf8_lossy(a.name_bytes()).into_owned(),
+        email: String::from_utf8_lossy(a.email_bytes()).into_owned(),
+        date: iso8601(t.seconds(), offset),
+        summary: String::from_utf8_lossy(c.summary_bytes().unwrap_or_default()).into_owned(),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS+HH:MM` for a Unix time and an offset in minutes.
+pub fn iso8601(secs: i64, offset_min: i32) -> String {
+    let local = secs + i64::from(offset_min) * 60;
+    let days = local.div_euclid(86_400);
+    let sod = local.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    let sign = if offset_min < 0 { '-' } else { '+' };
+    let o = offset_min.unsigned_abs();
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{sign}{:02}:{:02}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60,
+        o / 60,
+        o % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::iso8601;
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso8601(0, 0), "1970-01-01T00:00:00+00:00");
+        assert_eq!(iso8601(1_700_000_000, 60), "2023-11-14T23:13:20+01:00");
+        assert_eq!(iso8601(951_782_400, -300), "2000-02-28T19:00:00-05:00");
+    }
+}

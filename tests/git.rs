@@ -1,0 +1,314 @@
+//! `leakhound git` on real repositories built with the git CLI in temp dirs, with fixed author and
+//! committer dates so that commits (and so the expected output) are deterministic.
+
+mod util;
+
+use std::path::Path;
+use std::process::Command;
+
+use util::{aws_key_id, github_pat, Dir, Gen};
+
+/// Run git in `dir` with a fixed identity and date; panics with git's stderr on failure.
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Test Author",
+            "-c",
+            "user.email=author@example.test",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .env("GIT_AUTHOR_DATE", "2024-03-01T12:00:00+01:00")
+        .env("GIT_COMMITTER_DATE", "2024-03-01T12:00:00+01:00")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn commit_file(dir: &Path, path: &str, content: &str, msg: &str) -> String {
+    let p = dir.join(path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, content).unwrap();
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "-m", msg]);
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+fn new_repo() -> (Dir, std::path::PathBuf) {
+    let d = Dir::new();
+    let repo = d.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    (d, repo)
+}
+
+/// Findings of `leakhound git` as JSON values, with the exit code.
+fn scan(d: &Dir, args: &[&str]) -> (i32, Vec<serde_json::Value>) {
+    let (code, out, err) = d.cmd().args(["git", "-f", "json"]).args(args).run();
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json output");
+    (code, v["findings"].as_array().unwrap().clone())
+}
+
+#[test]
+fn secret_added_then_deleted_names_the_introducing_commit() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(1);
+    let key = aws_key_id(&mut g);
+    commit_file(&repo, "README", "hello\n", "initial");
+    let added = commit_file(
+        &repo,
+        "app/config.py",
+        &format!("KEY = \"{key}\"\n"),
+        "add config",
+    );
+    commit_file(&repo, "app/config.py", "KEY = None\n", "remove key");
+    let (code, f) = scan(&d, &["repo"]);
+    assert_eq!(code, 1);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["commit"], added.as_str());
+    assert_eq!(f[0]["path"], "app/config.py");
+    assert_eq!(f[0]["line"], 1);
+    assert_eq!(f[0]["summary"], "add config");
+    assert_eq!(f[0]["author"], "Test Author");
+    assert_eq!(f[0]["email"], "author@example.test");
+    assert_eq!(f[0]["date"], "2024-03-01T12:00:00+01:00");
+    assert_eq!(f[0]["secret"], "AKIA****");
+}
+
+#[test]
+fn side_branch_and_tag_only_history_is_scanned() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(2);
+    commit_file(&repo, "a.txt", "base\n", "base");
+    git(&repo, &["checkout", "-q", "-b", "side"]);
+    let on_side = commit_file(
+        &repo,
+        "side.env",
+        &format!("K={}\n", aws_key_id(&mut g)),
+        "side",
+    );
+    git(&repo, &["checkout", "-q", "main"]);
+    git(&repo, &["checkout", "-q", "--orphan", "tmp"]);
+    let tagged = commit_file(
+        &repo,
+        "t.txt",
+        &format!("token: {}\n", github_pat(&mut g)),
+        "tagged",
+    );
+    git(&repo, &["tag", "v1"]);
+    git(&repo, &["checkout", "-q", "main"]);
+    git(&repo, &["branch", "-q", "-D", "tmp"]);
+    let (_, f) = scan(&d, &["repo"]);
+    let commits: Vec<_> = f.iter().map(|x| x["commit"].as_str().unwrap()).collect();
+    assert!(commits.contains(&on_side.as_str()), "{f:?}");
+    assert!(commits.contains(&tagged.as_str()), "{f:?}");
+    assert_eq!(f.len(), 2);
+    // Narrowed to main, neither is reachable.
+    let (code, f) = scan(&d, &["repo", "--branch", "main"]);
+    assert_eq!((code, f.len()), (0, 0));
+}
+
+#[test]
+fn secret_introduced_by_a_merge_is_attributed_to_the_merge() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(3);
+    commit_file(&repo, "c.txt", "one\n", "base");
+    git(&repo, &["checkout", "-q", "-b", "other"]);
+    commit_file(&repo, "c.txt", "two\n", "other side");
+    git(&repo, &["checkout", "-q", "main"]);
+    commit_file(&repo, "c.txt", "three\n", "main side");
+    let _ = Command::new("git")
+        .current_dir(&repo)
+        .args([
+            "-c",
+            "user.name=T",
+            "-c",
+            "user.email=t@e.test",
+            "merge",
+            "-q",
+            "other",
+        ])
+        .output();
+    std::fs::write(
+        repo.join("c.txt"),
+        format!("resolved {}\n", aws_key_id(&mut g)),
+    )
+    .unwrap();
+    git(&repo, &["add", "c.txt"]);
+    git(&repo, &["commit", "-q", "-m", "merge other"]);
+    let merge = git(&repo, &["rev-parse", "HEAD"]);
+    let (_, f) = scan(&d, &["repo"]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["commit"], merge.as_str());
+    assert_eq!(f[0]["summary"], "merge other");
+}
+
+#[test]
+fn renamed_file_reports_the_original_commit_and_path_once() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(4);
+    let first = commit_file(
+        &repo,
+        "old/name.yml",
+        &format!("key: {}\n", aws_key_id(&mut g)),
+        "add",
+    );
+    git(&repo, &["mv", "old/name.yml", "new.yml"]);
+    git(&repo, &["commit", "-q", "-m", "rename"]);
+    let renamed = git(&repo, &["rev-parse", "HEAD"]);
+    let (_, f) = scan(&d, &["repo"]);
+    assert_eq!(f.len(), 1, "one blob, one finding: {f:?}");
+    assert_eq!(f[0]["commit"], first.as_str());
+    assert_eq!(f[0]["path"], "old/name.yml");
+    let (_, f) = scan(&d, &["repo", "--all-occurrences"]);
+    assert_eq!(f[0]["occurrences"][0]["commit"], renamed.as_str());
+    assert_eq!(f[0]["occurrences"][0]["path"], "new.yml");
+}
+
+#[test]
+fn rotated_secret_reports_each_value_once() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(5);
+    let c1 = commit_file(
+        &repo,
+        "k.env",
+        &format!("AWS={}\n", aws_key_id(&mut g)),
+        "v1",
+    );
+    let c2 = commit_file(
+        &repo,
+        "k.env",
+        &format!("AWS={}\n", aws_key_id(&mut g)),
+        "v2",
+    );
+    git(&repo, &["checkout", "-q", "-b", "copy"]);
+    commit_file(&repo, "other.txt", "unrelated\n", "unrelated");
+    let (_, f) = scan(&d, &["repo"]);
+    let mut commits: Vec<_> = f
+        .iter()
+        .map(|x| x["commit"].as_str().unwrap().to_string())
+        .collect();
+    commits.sort();
+    let mut want = vec![c1, c2];
+    want.sort();
+    assert_eq!(commits, want);
+}
+
+#[test]
+fn large_blob_is_scanned_and_size_cap_skips_it() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(6);
+    let mut big = "log line without secrets\n".repeat(120_000);
+    big.push_str(&format!("key={}\n", aws_key_id(&mut g)));
+    commit_file(&repo, "big.log", &big, "big");
+    let (_, f) = scan(&d, &["repo"]);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["line"], 120_001);
+    let (code, out, _) = d
+        .cmd()
+        .args(["git", "-f", "json", "--max-filesize", "1M", "repo"])
+        .run();
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["stats"]["skipped"]["too_large"], 1);
+}
+
+#[test]
+fn dangling_commit_found_only_with_all_objects() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(7);
+    commit_file(&repo, "a.txt", "a\n", "base");
+    let dangling = commit_file(&repo, "s.txt", &format!("{}\n", aws_key_id(&mut g)), "oops");
+    git(&repo, &["reset", "-q", "--hard", "HEAD~1"]);
+    git(&repo, &["reflog", "expire", "--expire=now", "--all"]);
+    let (code, f) = scan(&d, &["repo"]);
+    assert_eq!((code, f.len()), (0, 0));
+    let (code, f) = scan(&d, &["repo", "--all-objects"]);
+    assert_eq!(code, 1);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["commit"], dangling.as_str());
+}
+
+#[test]
+fn range_reports_only_what_the_range_introduces() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(8);
+    let a = commit_file(
+        &repo,
+        "one.txt",
+        &format!("{}\n", aws_key_id(&mut g)),
+        "one",
+    );
+    let b = commit_file(
+        &repo,
+        "two.txt",
+        &format!("{}\n", aws_key_id(&mut g)),
+        "two",
+    );
+    let (_, f) = scan(&d, &["repo", "--range", &format!("{a}..{b}")]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["commit"], b.as_str());
+}
+
+#[test]
+fn bare_repository_and_read_only() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(9);
+    commit_file(&repo, "x.txt", &format!("{}\n", github_pat(&mut g)), "x");
+    let bare = d.path().join("bare.git");
+    git(d.path(), &["clone", "-q", "--bare", "repo", "bare.git"]);
+    let snapshot = |p: &Path| -> Vec<(String, u64, std::time::SystemTime)> {
+        let mut v = Vec::new();
+        let mut stack = vec![p.to_path_buf()];
+        while let Some(x) = stack.pop() {
+            for e in std::fs::read_dir(&x).unwrap() {
+                let e = e.unwrap();
+                let m = e.metadata().unwrap();
+                if m.is_dir() {
+                    stack.push(e.path());
+                } else {
+                    v.push((
+                        e.path().display().to_string(),
+                        m.len(),
+                        m.modified().unwrap(),
+                    ));
+                }
+            }
+        }
+        v.sort();
+        v
+    };
+    let before = (snapshot(&bare), snapshot(&repo));
+    let (code, f) = scan(&d, &["bare.git"]);
+    assert_eq!((code, f.len()), (1, 1));
+    let (code, _) = scan(&d, &["repo"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        (snapshot(&bare), snapshot(&repo)),
+        before,
+        "the scan wrote nothing"
+    );
+}
+
+#[test]
+fn not_a_repository_is_an_error() {
+    let d = Dir::new();
+    let (code, _, err) = d.cmd().args(["git", "."]).run();
+    assert_eq!(code, 2);
+    assert!(err.contains("leakhound: error:"), "{err}");
+}
