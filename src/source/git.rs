@@ -16,7 +16,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Sender};
-use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort, Tree};
+use git2::{ObjectType, Oid, Repository, Sort};
 use serde::Serialize;
 
 use crate::engine::Scanner;
@@ -97,6 +97,10 @@ pub fn scan_history(
     counters: &Arc<Counters>,
     tx: &Sender<Event>,
 ) -> Result<(), GitError> {
+    // Objects are only read, to be scanned: re-hashing every object on read (libgit2's default,
+    // with SHA-1 collision detection) would cost a third of the scan. A corrupt object still
+    // fails to inflate and is reported.
+    git2::opts::strict_hash_verification(false);
     let repo = Repository::open_ext(
         repo_path,
         git2::RepositoryOpenFlags::empty(),
@@ -267,19 +271,21 @@ fn walk(
     if scope.all_objects {
         push_all_commits(repo, &mut rw);
     }
-    let mut seen: HashSet<Oid> = HashSet::new();
-    let mut later: HashMap<String, Vec<Occurrence>> = HashMap::new();
-    let mut opts = DiffOptions::new();
-    opts.skip_binary_check(true).include_typechange(true);
-    for oid in rw {
-        let oid = match oid {
-            Ok(o) => o,
+    let order: Vec<Oid> = rw
+        .filter_map(|oid| match oid {
+            Ok(o) => Some(o),
             Err(e) => {
                 counters.error();
                 let _ = tx.send(Event::Warning(format!("revwalk: {}", e.message())));
-                continue;
+                None
             }
-        };
+        })
+        .collect();
+    let in_walk: HashSet<Oid> = order.iter().copied().collect();
+    let mut seen: HashSet<Oid> = HashSet::new();
+    let mut seen_trees: HashSet<Oid> = HashSet::new();
+    let mut later: HashMap<String, Vec<Occurrence>> = HashMap::new();
+    for oid in order {
         let commit = match repo.find_commit(oid) {
             Ok(c) => c,
             Err(e) => {
@@ -288,31 +294,47 @@ fn walk(
                 continue;
             }
         };
-        let info = Arc::new(commit_info(&commit));
-        let introduced = match introduced_blobs(repo, &commit, &mut opts) {
-            Ok(v) => v,
-            Err(e) => {
-                counters.error();
-                let _ = tx.send(Event::Warning(format!("commit {oid}: {}", e.message())));
-                continue;
-            }
-        };
-        for (blob, path) in introduced {
-            if seen.insert(blob) {
-                let job = Job {
-                    oid: blob,
-                    path,
-                    commit: Arc::clone(&info),
-                };
-                if jobs.send(job).is_err() {
-                    return Ok(later);
+        // A parent outside the walk (a range's boundary): what it holds is not introduced here.
+        for p in commit.parents() {
+            if !in_walk.contains(&p.id()) {
+                if let Ok(t) = p.tree() {
+                    let _ = walk_tree(repo, t.id(), &mut seen_trees, &mut |blob, _| {
+                        seen.insert(blob);
+                    });
                 }
-            } else if scope.all_occurrences {
-                later.entry(blob.to_string()).or_default().push(Occurrence {
-                    commit: info.commit.clone(),
-                    path,
-                });
             }
+        }
+        let info = Arc::new(commit_info(&commit));
+        let mut stop = false;
+        let result = walk_tree(
+            repo,
+            commit.tree_id(),
+            &mut seen_trees,
+            &mut |blob, path| {
+                if stop {
+                    return;
+                }
+                if seen.insert(blob) {
+                    let job = Job {
+                        oid: blob,
+                        path,
+                        commit: Arc::clone(&info),
+                    };
+                    stop = jobs.send(job).is_err();
+                } else if scope.all_occurrences {
+                    later.entry(blob.to_string()).or_default().push(Occurrence {
+                        commit: info.commit.clone(),
+                        path,
+                    });
+                }
+            },
+        );
+        if let Err(e) = result {
+            counters.error();
+            let _ = tx.send(Event::Warning(format!("commit {oid}: {}", e.message())));
+        }
+        if stop {
+            return Ok(later);
         }
     }
     if scope.all_objects {
@@ -398,55 +420,38 @@ fn scan_unreachable_blobs(repo: &Repository, seen: &HashSet<Oid>, jobs: &Sender<
     }
 }
 
-/// `(blob, path)` pairs of `commit` that none of its parents has at that path.
-fn introduced_blobs(
+/// Visit every `(blob, path)` under the tree `root` whose subtree was not visited before (by this
+/// or an earlier call sharing `seen_trees`). Walking commits oldest first, the first commit whose
+/// tree holds a blob at a path is the one that introduced it there; a subtree seen before holds
+/// nothing new, so each unique tree is read once for the whole history. Submodule gitlinks and
+/// symbolic links are not file content and are skipped.
+fn walk_tree(
     repo: &Repository,
-    commit: &git2::Commit<'_>,
-    opts: &mut DiffOptions,
-) -> Result<Vec<(Oid, String)>, git2::Error> {
-    let tree = commit.tree()?;
-    let parents: Vec<Tree<'_>> = commit
-        .parents()
-        .map(|p| p.tree())
-        .collect::<Result<_, _>>()?;
-    let added = |old: Option<&Tree<'_>>,
-                 opts: &mut DiffOptions|
-     -> Result<Vec<(Oid, String)>, git2::Error> {
-        let diff = repo.diff_tree_to_tree(old, Some(&tree), Some(opts))?;
-        let mut out = Vec::new();
-        for d in diff.deltas() {
-            if !matches!(
-                d.status(),
-                Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
-            ) {
-                continue;
-            }
-            let f = d.new_file();
-            // Submodule gitlinks (commits) and symlinks are not file content.
-            if f.mode() != git2::FileMode::Blob && f.mode() != git2::FileMode::BlobExecutable {
-                continue;
-            }
-            let path = f
-                .path()
-                .map(|p| p.to_string_lossy().replace('\\', "/"))
-                .unwrap_or_default();
-            out.push((f.id(), path));
+    root: Oid,
+    seen_trees: &mut HashSet<Oid>,
+    visit: &mut dyn FnMut(Oid, String),
+) -> Result<(), git2::Error> {
+    let mut stack = vec![(root, String::new())];
+    while let Some((oid, prefix)) = stack.pop() {
+        if !seen_trees.insert(oid) {
+            continue;
         }
-        Ok(out)
-    };
-    match parents.as_slice() {
-        [] => added(None, opts),
-        [p] => added(Some(p), opts),
-        [first, rest @ ..] => {
-            // Introduced by a merge only if no parent has it at that path.
-            let mut v = added(Some(first), opts)?;
-            for p in rest {
-                let other: HashSet<(Oid, String)> = added(Some(p), opts)?.into_iter().collect();
-                v.retain(|x| other.contains(x));
+        let tree = repo.find_tree(oid)?;
+        for entry in tree.iter() {
+            let name = String::from_utf8_lossy(entry.name_bytes());
+            let path = if prefix.is_empty() {
+                name.into_owned()
+            } else {
+                format!("{prefix}/{name}")
+            };
+            match entry.kind() {
+                Some(ObjectType::Tree) => stack.push((entry.id(), path)),
+                Some(ObjectType::Blob) if entry.filemode() != 0o120000 => visit(entry.id(), path),
+                _ => {}
             }
-            Ok(v)
         }
     }
+    Ok(())
 }
 
 fn commit_info(c: &git2::Commit<'_>) -> CommitInfo {
