@@ -179,6 +179,9 @@ struct GitArgs {
     /// Scan only the commits of A..B and the blobs they introduce.
     #[arg(long, value_name = "A..B")]
     range: Option<String>,
+    /// Scan only commits after a date (YYYY-MM-DD, committer time) or after a revision.
+    #[arg(long, value_name = "DATE|REV")]
+    since: Option<String>,
     /// Also scan objects no ref reaches (dangling commits, unreachable blobs).
     #[arg(long)]
     all_objects: bool,
@@ -308,6 +311,7 @@ fn run_git(args: GitArgs) -> Result<u8> {
     let scope = GitScope {
         branches: args.branches.clone(),
         range: args.range.clone(),
+        since: args.since.clone(),
         all_objects: args.all_objects,
         all_occurrences: args.all_occurrences,
     };

@@ -312,3 +312,137 @@ fn not_a_repository_is_an_error() {
     assert_eq!(code, 2);
     assert!(err.contains("leakhound: error:"), "{err}");
 }
+
+fn commit_at(dir: &Path, path: &str, content: &str, msg: &str, date: &str) -> String {
+    std::fs::write(dir.join(path), content).unwrap();
+    git(dir, &["add", "-A"]);
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Test Author",
+            "-c",
+            "user.email=author@example.test",
+        ])
+        .args(["commit", "-q", "-m", msg])
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    git(dir, &["rev-parse", "HEAD"])
+}
+
+#[test]
+fn since_date_or_revision_limits_the_commits() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(10);
+    let old = commit_at(
+        &repo,
+        "a.txt",
+        &format!("{}\n", aws_key_id(&mut g)),
+        "old",
+        "2023-01-01T00:00:00Z",
+    );
+    let new = commit_at(
+        &repo,
+        "b.txt",
+        &format!("{}\n", aws_key_id(&mut g)),
+        "new",
+        "2024-06-01T00:00:00Z",
+    );
+    let (_, f) = scan(&d, &["repo", "--since", "2024-01-01"]);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0]["commit"], new.as_str());
+    let (_, f) = scan(&d, &["repo", "--since", &old]);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["commit"], new.as_str());
+    let (code, _, err) = d
+        .cmd()
+        .args(["git", "repo", "--since", "no-such-thing"])
+        .run();
+    assert_eq!(code, 2);
+    assert!(err.contains("--since 'no-such-thing'"), "{err}");
+}
+
+#[test]
+fn shallow_clone_is_scanned_with_a_warning() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(11);
+    commit_file(&repo, "a.txt", &format!("{}\n", aws_key_id(&mut g)), "one");
+    commit_file(&repo, "b.txt", &format!("{}\n", aws_key_id(&mut g)), "two");
+    let url = format!("file://{}", repo.display());
+    git(d.path(), &["clone", "-q", "--depth", "1", &url, "shallow"]);
+    let (code, out, err) = d.cmd().args(["git", "-f", "json", "shallow"]).run();
+    assert_eq!(code, 1);
+    assert!(err.contains("shallow"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["findings"].as_array().unwrap().len(),
+        2,
+        "both files are in the one commit"
+    );
+}
+
+#[test]
+fn lfs_pointers_and_submodules_are_skipped() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(12);
+    let pointer = format!(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:{}\nsize 12345\n",
+        "ab".repeat(32)
+    );
+    commit_file(&repo, "model.bin", &pointer, "lfs");
+    let (sub_dir, sub) = new_repo();
+    commit_file(&sub, "s.txt", "sub\n", "sub");
+    let head = git(&sub, &["rev-parse", "HEAD"]);
+    git(
+        &repo,
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{head},vendor/sub"),
+        ],
+    );
+    git(&repo, &["commit", "-q", "-m", "add submodule"]);
+    commit_file(&repo, "k.txt", &format!("{}\n", aws_key_id(&mut g)), "key");
+    let (code, out, err) = d.cmd().args(["git", "-f", "json", "repo"]).run();
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("error"), "a gitlink is not an error: {err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["stats"]["skipped"]["lfs_pointer"], 1);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+    drop(sub_dir);
+}
+
+#[test]
+fn corrupt_object_is_a_warning_and_the_scan_goes_on() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(13);
+    commit_file(
+        &repo,
+        "good.txt",
+        &format!("{}\n", aws_key_id(&mut g)),
+        "good",
+    );
+    std::fs::write(repo.join("bad.txt"), "this blob gets corrupted\n").unwrap();
+    git(&repo, &["add", "bad.txt"]);
+    let bad = git(&repo, &["rev-parse", ":bad.txt"]);
+    git(&repo, &["commit", "-q", "-m", "bad"]);
+    let obj = repo.join(".git/objects").join(&bad[..2]).join(&bad[2..]);
+    let mut perms = std::fs::metadata(&obj).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(&obj, perms).unwrap();
+    std::fs::write(&obj, b"not zlib at all").unwrap();
+    let (code, out, err) = d.cmd().args(["git", "-f", "json", "repo"]).run();
+    assert_eq!(code, 1, "the good secret is still reported: {err}");
+    assert!(
+        err.contains(&bad[..12]) || err.contains(&bad),
+        "the warning names the object: {err}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["stats"]["errors"], 1);
+    assert_eq!(v["findings"].as_array().unwrap().len(), 1);
+}

@@ -30,6 +30,9 @@ pub struct GitScope {
     pub branches: Vec<String>,
     /// Only commits in `A..B`.
     pub range: Option<String>,
+    /// Only commits after this: a date (`YYYY-MM-DD`, committer time, UTC) or a revision (its
+    /// history is excluded, as in `REV..`).
+    pub since: Option<String>,
     /// Also walk commits no ref reaches (dangling), and scan unreachable blobs.
     pub all_objects: bool,
     /// List every commit and path that holds a reported blob.
@@ -271,6 +274,22 @@ fn walk(
     if scope.all_objects {
         push_all_commits(repo, &mut rw);
     }
+    let since_time = match &scope.since {
+        None => None,
+        Some(s) => match parse_date(s) {
+            Some(t) => Some(t),
+            None => {
+                let rev = repo
+                    .revparse_single(s)
+                    .and_then(|o| o.peel_to_commit())
+                    .map_err(|e| {
+                        git_err(&format!("--since '{s}' (neither a date nor a revision)"), e)
+                    })?;
+                rw.hide(rev.id()).map_err(|e| git_err("revwalk", e))?;
+                None
+            }
+        },
+    };
     let order: Vec<Oid> = rw
         .filter_map(|oid| match oid {
             Ok(o) => Some(o),
@@ -303,6 +322,13 @@ fn walk(
                     });
                 }
             }
+        }
+        if since_time.is_some_and(|t| commit.time().seconds() < t) {
+            // Before the window: what it holds is not introduced by a commit in scope.
+            let _ = walk_tree(repo, commit.tree_id(), &mut seen_trees, &mut |blob, _| {
+                seen.insert(blob);
+            });
+            continue;
         }
         let info = Arc::new(commit_info(&commit));
         let mut stop = false;
@@ -467,6 +493,27 @@ fn commit_info(c: &git2::Commit<'_>) -> CommitInfo {
     }
 }
 
+/// Seconds since the epoch of `YYYY-MM-DD` (UTC midnight), or `None` if `s` is not such a date.
+pub fn parse_date(s: &str) -> Option<i64> {
+    let mut it = s.splitn(3, '-');
+    let (y, m, d) = (it.next()?, it.next()?, it.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    let (y, m, d): (i64, i64, i64) = (y.parse().ok()?, m.parse().ok()?, d.parse().ok()?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm), the inverse of `iso8601`'s.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some((era * 146_097 + doe - 719_468) * 86_400)
+}
+
 /// `YYYY-MM-DDTHH:MM:SS+HH:MM` for a Unix time and an offset in minutes.
 pub fn iso8601(secs: i64, offset_min: i32) -> String {
     let local = secs + i64::from(offset_min) * 60;
@@ -497,6 +544,19 @@ pub fn iso8601(secs: i64, offset_min: i32) -> String {
 #[cfg(test)]
 mod tests {
     use super::iso8601;
+
+    #[test]
+    fn parse_dates() {
+        use super::parse_date;
+        assert_eq!(parse_date("1970-01-01"), Some(0));
+        assert_eq!(parse_date("2000-03-01"), Some(951_868_800));
+        assert_eq!(
+            iso8601(parse_date("2024-02-29").unwrap(), 0),
+            "2024-02-29T00:00:00+00:00"
+        );
+        assert_eq!(parse_date("main"), None);
+        assert_eq!(parse_date("2024-13-01"), None);
+    }
 
     #[test]
     fn iso_dates() {
