@@ -104,6 +104,15 @@ pub fn scan_history(
     // with SHA-1 collision detection) would cost a third of the scan. A corrupt object still
     // fails to inflate and is reported.
     git2::opts::strict_hash_verification(false);
+    // Every blob and tree is read once (the walk skips trees it has seen), so libgit2's object
+    // cache, one per repository handle, would only cost memory.
+    git2::opts::enable_caching(false);
+    // SAFETY: this sets a libgit2 global option before any repository is opened here; nothing
+    // else in the process uses libgit2 concurrently at this point. It caps the pack windows
+    // mapped at once, so a multi-GB pack is not mapped whole.
+    unsafe {
+        let _ = git2::opts::set_mwindow_mapped_limit(256 << 20);
+    }
     let repo = Repository::open_ext(
         repo_path,
         git2::RepositoryOpenFlags::empty(),
