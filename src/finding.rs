@@ -222,9 +222,13 @@ impl FindingBuilder<'_> {
 /// The line holding the start of `m`'s secret, trimmed around it, with every secret that touches
 /// it redacted (unless `no_redact`).
 fn context_line(buf: &[u8], m: &Match, all: &[Match], opts: FindingOptions) -> String {
-    let ls = memchr::memrchr(b'\n', &buf[..m.secret_start]).map_or(0, |i| i + 1);
-    let le =
-        memchr::memchr(b'\n', &buf[m.secret_start..]).map_or(buf.len(), |i| m.secret_start + i);
+    // Only bytes near the secret can be shown, so look no further (keeps many findings on one
+    // long line linear rather than quadratic).
+    const REACH: usize = CONTEXT_CHARS * 4;
+    let from = m.secret_start.saturating_sub(REACH);
+    let to = m.secret_start.saturating_add(REACH).min(buf.len());
+    let ls = memchr::memrchr(b'\n', &buf[from..m.secret_start]).map_or(from, |i| from + i + 1);
+    let le = memchr::memchr(b'\n', &buf[m.secret_start..to]).map_or(to, |i| m.secret_start + i);
     let mut out = String::new();
     let mut center = 0;
     let mut at = ls;

@@ -92,6 +92,16 @@ pub(crate) fn verify_rule(
                 break;
             };
             let (s, e) = (m.start(), m.end());
+            // A match longer than the rule's window is not reported (documented; a streamed
+            // scan could not settle it): look again from where a match ending there would fit.
+            if e - s > w {
+                restarts += 1;
+                if restarts > MAX_RESTARTS {
+                    break;
+                }
+                at = (s + 1).max(e - w);
+                continue;
+            }
             if !contains_hit(region, s, e) {
                 restarts += 1;
                 if restarts > MAX_RESTARTS {
@@ -179,7 +189,12 @@ pub(crate) fn verify_unfiltered(
             break;
         };
         let (s, e) = (m.start(), m.end());
-        if let Some(found) = confirm(rule, ri, hay, s, e, cache, caps) {
+        let found = if e - s > rule.window {
+            None
+        } else {
+            confirm(rule, ri, hay, s, e, cache, caps)
+        };
+        if let Some(found) = found {
             out.push(found);
             failures = 0;
             at = if e > s { e } else { s + 1 };

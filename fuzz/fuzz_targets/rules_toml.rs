@@ -44,7 +44,12 @@ fuzz_target!(|text: &str| {
         let mut kw = HashSet::new();
         for k in &r.keywords {
             assert!(!k.is_empty(), "rule {}: empty keyword", r.id);
-            assert_eq!(*k, k.to_ascii_lowercase(), "rule {}: keyword not lower-case", r.id);
+            assert_eq!(
+                *k,
+                k.to_ascii_lowercase(),
+                "rule {}: keyword not lower-case",
+                r.id
+            );
             assert!(kw.insert(k), "rule {}: keyword {k:?} twice", r.id);
         }
     }

@@ -1,7 +1,7 @@
 //! Invariant checks shared by the fuzz targets: what must hold for any engine result, checked
 //! from outside the engine. [`Oracle`] re-runs every rule's regex (compiled here, in the same
 //! dialect as leakhound's rule compiler) on each reported match; [`check_matches`] checks spans,
-//! order and overlap; [`check_findings`] recomputes lines and columns the slow way.
+//! order and overlap; [`check_findings`] recomputes lines and columns independently ([`Lines`]).
 //!
 //! Flow position: none; this crate drives `engine -> finding` the way a user of the library does.
 
@@ -29,7 +29,9 @@ impl Oracle {
                     .utf8(false)
                     .build()
                     .parse(&r.pattern)
-                    .unwrap_or_else(|e| panic!("rule {}: leakhound accepted {:?}: {e}", r.id, r.pattern));
+                    .unwrap_or_else(|e| {
+                        panic!("rule {}: leakhound accepted {:?}: {e}", r.id, r.pattern)
+                    });
                 meta::Builder::new()
                     .configure(
                         meta::Config::new()
@@ -52,7 +54,10 @@ impl Oracle {
         let input = Input::new(hay).span(m.start..m.end).anchored(Anchored::Yes);
         re.search_captures(&input, &mut caps);
         let whole = caps.get_match().unwrap_or_else(|| {
-            panic!("{m:?}: the rule's regex does not match {:?}", lossy(&hay[m.start..m.end]))
+            panic!(
+                "{m:?}: the rule's regex does not match {:?}",
+                lossy(&hay[m.start..m.end])
+            )
         });
         assert_eq!(
             (whole.start(), whole.end()),
@@ -123,7 +128,11 @@ pub fn check_matches(
         );
         rule_end[r] = m.end;
         let secret = &hay[m.secret_start..m.secret_end];
-        assert_eq!(m.entropy.to_bits(), entropy(secret).to_bits(), "{m:?}: entropy");
+        assert_eq!(
+            m.entropy.to_bits(),
+            entropy(secret).to_bits(),
+            "{m:?}: entropy"
+        );
         let rule = rules.get(r);
         if !rule.keywords.is_empty() {
             let text = &lower[m.start..m.end];
@@ -139,28 +148,66 @@ pub fn check_matches(
     }
 }
 
-/// Line (1-based) and column (1-based, in characters: bytes that are not UTF-8 continuation
-/// bytes) of byte `off` of `hay`, counted from the start.
-pub fn line_col(hay: &[u8], off: usize) -> (u64, u64) {
-    let before = &hay[..off];
-    let line = 1 + before.iter().filter(|&&b| b == b'\n').count() as u64;
-    let start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
-    let col = 1 + hay[start..off].iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
-    (line, col)
+/// Line and column arithmetic for one buffer, done the slow, obvious way once (positions of line
+/// breaks and a running count of characters: bytes that are not UTF-8 continuation bytes), then
+/// answered by lookup, so that checking many findings stays linear.
+pub struct Lines {
+    /// Offsets of the `\n` bytes.
+    breaks: Vec<usize>,
+    /// `chars[i]`: characters in `hay[..i]`.
+    chars: Vec<u64>,
+}
+
+impl Lines {
+    pub fn new(hay: &[u8]) -> Lines {
+        let breaks = (0..hay.len()).filter(|&i| hay[i] == b'\n').collect();
+        let mut chars = Vec::with_capacity(hay.len() + 1);
+        let mut n = 0;
+        chars.push(0);
+        for &b in hay {
+            n += u64::from(b & 0xC0 != 0x80);
+            chars.push(n);
+        }
+        Lines { breaks, chars }
+    }
+
+    /// Start and end (exclusive, before its `\n`) of the line holding byte `off`.
+    pub fn line_span(&self, off: usize) -> (usize, usize) {
+        let k = self.breaks.partition_point(|&b| b < off);
+        let start = if k == 0 { 0 } else { self.breaks[k - 1] + 1 };
+        let end = self.breaks.get(k).copied().unwrap_or(self.chars.len() - 1);
+        (start, end)
+    }
+
+    /// 1-based line and column (in characters) of byte `off`.
+    pub fn line_col(&self, off: usize) -> (u64, u64) {
+        let k = self.breaks.partition_point(|&b| b < off);
+        let start = if k == 0 { 0 } else { self.breaks[k - 1] + 1 };
+        (k as u64 + 1, self.chars[off] - self.chars[start] + 1)
+    }
 }
 
 /// Findings built with `no_redact` from `matches` on `hay` (at stream offset 0) say what the
 /// matches say: rule, offset, the secret's bytes, and its first and last character's position.
 pub fn check_findings(rules: &RuleSet, hay: &[u8], matches: &[Match], findings: &[Finding]) {
     assert_eq!(findings.len(), matches.len(), "one finding per match");
+    let lines = Lines::new(hay);
     for (m, f) in matches.iter().zip(findings) {
         assert_eq!(f.rule_id, rules.get(m.rule as usize).id, "{m:?}");
         assert_eq!(f.offset, m.secret_start as u64, "{m:?}");
-        assert_eq!(f.secret, lossy(&hay[m.secret_start..m.secret_end]), "{m:?}: secret");
-        assert_eq!((f.line, f.column), line_col(hay, m.secret_start), "{m:?}: start");
+        assert_eq!(
+            f.secret,
+            lossy(&hay[m.secret_start..m.secret_end]),
+            "{m:?}: secret"
+        );
+        assert_eq!(
+            (f.line, f.column),
+            lines.line_col(m.secret_start),
+            "{m:?}: start"
+        );
         assert_eq!(
             (f.end_line, f.end_column),
-            line_col(hay, m.secret_end - 1),
+            lines.line_col(m.secret_end - 1),
             "{m:?}: end"
         );
     }

@@ -29,6 +29,11 @@ impl Human {
     }
 }
 
+/// The first `n` characters of `s` (a short commit id).
+fn prefix(s: &str, n: usize) -> &str {
+    s.char_indices().nth(n).map_or(s, |(i, _)| &s[..i])
+}
+
 /// `s` quoted for a POSIX shell when it holds anything but plain path characters.
 fn shell_quote(s: &str) -> String {
     if s.bytes()
@@ -63,7 +68,7 @@ impl Reporter for Human {
             )?;
             writeln!(self.out, "    {}", f.context)?;
             if let Some(g) = &f.git {
-                let short = &g.commit[..g.commit.len().min(12)];
+                let short = prefix(&g.commit, 12);
                 writeln!(
                     self.out,
                     "    commit {short} by {} <{}> on {}: {}",
@@ -84,12 +89,7 @@ impl Reporter for Human {
         for (blob, occurrences) in blobs {
             writeln!(self.out, "blob {blob} is also in:")?;
             for o in occurrences {
-                writeln!(
-                    self.out,
-                    "    {}:{}",
-                    &o.commit[..o.commit.len().min(12)],
-                    o.path
-                )?;
+                writeln!(self.out, "    {}:{}", prefix(&o.commit, 12), o.path)?;
             }
         }
         self.out.flush()

@@ -156,12 +156,15 @@ pub fn sarif_document(rules: &RuleSet, findings: &[Finding], stats: &Stats) -> V
                             "startLine": f.line,
                             "startColumn": f.column,
                             "endLine": f.end_line,
-                            "endColumn": f.end_column + 1,
+                            "endColumn": f.end_column.saturating_add(1),
                         },
                     },
                 }],
                 "partialFingerprints": {
-                    "primaryLocationLineHash": format!("{}:1", &f.fingerprint[..16]),
+                    "primaryLocationLineHash": format!(
+                        "{}:1",
+                        f.fingerprint.get(..16).unwrap_or(&f.fingerprint)
+                    ),
                     "leakhound/v1": f.fingerprint,
                 },
                 "properties": {
