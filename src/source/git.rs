@@ -190,33 +190,26 @@ fn scan_blob(
         Ok(o) => o,
         Err(e) => return warn(format!("object database: {}", e.message())),
     };
+    let object_warn = |e: git2::Error| {
+        warn(format!(
+            "blob {} ({} in {}): {}",
+            job.oid,
+            job.path,
+            job.commit.commit.get(..12).unwrap_or(&job.commit.commit),
+            e.message()
+        ))
+    };
     match odb.read_header(job.oid) {
         Ok((size, _)) if size as u64 > cfg.max_filesize => {
             counters.skipped(SkipReason::TooLarge);
             return true;
         }
         Ok(_) => {}
-        Err(e) => {
-            return warn(format!(
-                "blob {} ({} in {}): {}",
-                job.oid,
-                job.path,
-                &job.commit.commit[..12],
-                e.message()
-            ))
-        }
+        Err(e) => return object_warn(e),
     }
     let blob = match repo.find_blob(job.oid) {
         Ok(b) => b,
-        Err(e) => {
-            return warn(format!(
-                "blob {} ({} in {}): {}",
-                job.oid,
-                job.path,
-                &job.commit.commit[..12],
-                e.message()
-            ))
-        }
+        Err(e) => return object_warn(e),
     };
     let data = blob.content();
     if data.starts_with(b"version https://git-lfs.github.com/spec/") {
