@@ -23,6 +23,8 @@
 //! - [`finding`]: [`finding::Finding`], what a user sees, redacted by default.
 //! - [`report`]: the output formats.
 //! - [`scan`]: options, events and counters shared by the sources and the reporter.
+//! - [`hook`]: git hooks (`pre-receive`, `pre-push`, `pre-commit`): the objects a push or a
+//!   commit adds, scanned within a time budget, and the verdict.
 //!
 //! Threads: an enumerator feeds N workers, each owning its scratch; all send events on one
 //! bounded crossbeam channel to a single reporter. Nothing on the hot path takes a lock.
@@ -30,6 +32,7 @@
 pub mod chunk;
 pub mod engine;
 pub mod finding;
+pub mod hook;
 pub mod prefilter;
 pub mod report;
 pub mod rules;

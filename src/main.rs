@@ -1,7 +1,7 @@
 //! The `leakhound` command: argument parsing, wiring sources to the reporter, exit codes. All the
 //! work lives in the library.
 
-use std::io::{self, IsTerminal, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -12,6 +12,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crossbeam_channel::{bounded, Sender};
 
 use leakhound::finding::FindingOptions;
+use leakhound::hook::{self, install::HookKind, push::RepoLocation, HookSettings, PushCheck};
 use leakhound::report::{self, Format};
 use leakhound::rules::{check, Confidence, RuleSet, RuleSetBuilder};
 use leakhound::scan::{Counters, Event, ScanConfig};
@@ -47,11 +48,74 @@ enum Command {
     Scan(ScanArgs),
     /// Scan the full history of a git repository: every blob on every ref, each once.
     Git(GitArgs),
+    /// Git hooks: block secrets in pushes (server or client) and commits.
+    Hook {
+        #[command(subcommand)]
+        command: HookCommand,
+    },
     /// List or check rules.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum HookCommand {
+    /// Server side: read git's pre-receive input on stdin and reject a push that adds a secret.
+    #[command(
+        long_about = "Server side: read git's pre-receive input on stdin and reject a push \
+that adds a secret.\n\nScans only what the push introduces (commits no existing ref reaches, blobs \
+the repository did not have), including objects still in the push quarantine. Settings come from \
+the [hook] table of the --config file(s) or of $LEAKHOUND_HOOK_CONFIG. Exit 0 accepts, 1 rejects."
+    )]
+    PreReceive(HookArgs),
+    /// Client side (git's pre-push hook): scan the commits the remote does not have yet.
+    PrePush {
+        /// The remote's name (git passes it).
+        remote: Option<String>,
+        /// The remote's URL (git passes it; unused).
+        url: Option<String>,
+        #[command(flatten)]
+        args: HookArgs,
+    },
+    /// Client side (git's pre-commit hook): scan the staged changes.
+    PreCommit(HookArgs),
+    /// Write a hook script into a repository's hooks directory.
+    Install {
+        /// The repository (default: the current directory).
+        repo: Option<PathBuf>,
+        /// Install the pre-commit hook (the default).
+        #[arg(long, group = "kind")]
+        pre_commit: bool,
+        /// Install the pre-push hook.
+        #[arg(long, group = "kind")]
+        pre_push: bool,
+        /// Install the server-side pre-receive hook (into a bare repository).
+        #[arg(long, group = "kind")]
+        pre_receive: bool,
+        /// Pass this config file to the hook.
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Replace an existing hook.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Args)]
+struct HookArgs {
+    #[command(flatten)]
+    rules: RuleArgs,
+    /// Time budget (overrides the config's [hook] timeout), e.g. 4s, 500ms.
+    #[arg(long, value_name = "DURATION", value_parser = leakhound::hook::parse_duration)]
+    timeout: Option<Duration>,
+    /// Show secrets in clear in the hook's messages (default: redacted).
+    #[arg(long)]
+    no_redact: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    threads: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -126,7 +190,7 @@ struct OutputArgs {
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
     /// Skip files (or blobs) larger than SIZE (bytes, or with K, M, G suffix).
-    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "100M", value_parser = leakhound::scan::parse_size)]
     max_filesize: u64,
     /// Scan files that look binary (a NUL byte in the first 8 KiB).
     #[arg(long)]
@@ -154,7 +218,7 @@ struct ScanArgs {
     #[command(flatten)]
     out: OutputArgs,
     /// Memory-map files at least this large; read smaller ones (for measuring the crossover).
-    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = parse_size, hide = true)]
+    #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = leakhound::scan::parse_size, hide = true)]
     mmap_threshold: u64,
     /// Follow symbolic links.
     #[arg(long, short = 'L')]
@@ -190,25 +254,12 @@ struct GitArgs {
     all_occurrences: bool,
 }
 
-fn parse_size(s: &str) -> Result<u64, String> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last() {
-        Some((i, 'k' | 'K')) => (&s[..i], 1u64 << 10),
-        Some((i, 'm' | 'M')) => (&s[..i], 1 << 20),
-        Some((i, 'g' | 'G')) => (&s[..i], 1 << 30),
-        _ => (s, 1),
-    };
-    num.parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .ok_or_else(|| format!("'{s}' is not a size (examples: 4096, 512K, 100M, 2G)"))
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(args),
         Command::Git(args) => run_git(args),
+        Command::Hook { command } => run_hook(command),
         Command::Rules { command } => run_rules(command),
     };
     match result {
@@ -510,6 +561,198 @@ impl Progress {
         }
         if let Some(b) = self.bar {
             b.finish_and_clear();
+        }
+    }
+}
+
+/// Exit code of a hook that rejects.
+const EXIT_REJECT: u8 = 1;
+
+fn env_var(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
+/// Rules and `[hook]` settings for a hook: the --config files, else $LEAKHOUND_HOOK_CONFIG.
+fn hook_setup(args: &mut HookArgs) -> Result<(Arc<Scanner>, HookSettings, ScanConfig)> {
+    if args.rules.config.is_empty() {
+        if let Some(c) = env_var("LEAKHOUND_HOOK_CONFIG") {
+            args.rules.config.push(PathBuf::from(c));
+        }
+    }
+    let mut settings = HookSettings::default();
+    for f in &args.rules.config {
+        let text = std::fs::read_to_string(f).with_context(|| format!("{}", f.display()))?;
+        settings = HookSettings::from_toml(&f.display().to_string(), &text)?;
+    }
+    if let Some(t) = args.timeout {
+        settings.timeout = t;
+    }
+    let rules = load_rules(&args.rules)?;
+    let defaults = ScanConfig::default();
+    let cfg = ScanConfig {
+        threads: args.threads.unwrap_or(defaults.threads),
+        max_filesize: settings.max_blob_size,
+        binary: settings.binary,
+        findings: FindingOptions {
+            no_redact: args.no_redact,
+        },
+        ..defaults
+    };
+    Ok((Arc::new(Scanner::new(rules)), settings, cfg))
+}
+
+/// Print a hook's outcome on stderr, log it, and turn it into the exit code.
+fn finish_hook(kind: &str, outcome: &hook::Outcome, settings: &HookSettings) -> Result<u8> {
+    eprint!(
+        "{}",
+        hook::render(outcome, settings.max_findings_shown, kind)
+    );
+    if let Some(log) = &settings.log_file {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        let line = hook::log_line(kind, outcome, now, &env_var);
+        if let Err(e) = hook::append_log(log, &line) {
+            eprintln!("leakhound: warning: log: {e}");
+        }
+    }
+    Ok(if outcome.verdict.accepts() {
+        EXIT_CLEAN
+    } else {
+        EXIT_REJECT
+    })
+}
+
+/// The repository and pushed objects of a pre-receive hook, from git's environment.
+fn push_location() -> RepoLocation {
+    let git_dir = PathBuf::from(env_var("GIT_DIR").unwrap_or_else(|| ".".into()));
+    let mut extra = Vec::new();
+    for k in ["GIT_QUARANTINE_PATH", "GIT_OBJECT_DIRECTORY"] {
+        if let Some(v) = env_var(k) {
+            extra.push(PathBuf::from(v));
+        }
+    }
+    let quarantined = !extra.is_empty();
+    if let Some(alts) = env_var("GIT_ALTERNATE_OBJECT_DIRECTORIES") {
+        extra.extend(std::env::split_paths(&alts));
+    }
+    extra.dedup();
+    RepoLocation {
+        git_dir,
+        extra_objects: extra,
+        quarantined,
+    }
+}
+
+fn run_hook(cmd: HookCommand) -> Result<u8> {
+    match cmd {
+        HookCommand::PreReceive(mut args) => {
+            let (scanner, settings, cfg) = hook_setup(&mut args)?;
+            let mut input = Vec::new();
+            io::stdin()
+                .read_to_end(&mut input)
+                .context("reading stdin")?;
+            let updates = hook::protocol::parse_pre_receive(&input)?;
+            let check = PushCheck {
+                location: push_location(),
+                settings: settings.clone(),
+                scanner,
+                scan: cfg,
+                push_options: hook::protocol::push_options(&env_var),
+                known_prefix: None,
+            };
+            let outcome = check.run(updates)?;
+            finish_hook("push", &outcome, &settings)
+        }
+        HookCommand::PrePush {
+            remote,
+            args: mut a,
+            ..
+        } => {
+            let (scanner, settings, cfg) = hook_setup(&mut a)?;
+            let mut input = Vec::new();
+            io::stdin()
+                .read_to_end(&mut input)
+                .context("reading stdin")?;
+            let updates: Vec<_> = hook::protocol::parse_pre_push(&input)?
+                .into_iter()
+                .map(|p| p.update)
+                .collect();
+            let repo = git2::Repository::open_from_env().context("opening the repository")?;
+            // What the remote is known to have: its remote-tracking refs (all refs when the
+            // remote is a URL rather than a name).
+            let known_prefix = remote
+                .filter(|r| !r.contains('/') && !r.contains(':'))
+                .map(|r| format!("refs/remotes/{r}/"));
+            let check = PushCheck {
+                location: RepoLocation {
+                    git_dir: repo.path().to_path_buf(),
+                    extra_objects: Vec::new(),
+                    quarantined: false,
+                },
+                settings: settings.clone(),
+                scanner,
+                scan: cfg,
+                push_options: Vec::new(),
+                known_prefix,
+            };
+            let outcome = check.run(updates)?;
+            finish_hook("push", &outcome, &settings)
+        }
+        HookCommand::PreCommit(mut args) => {
+            let (scanner, settings, cfg) = hook_setup(&mut args)?;
+            let start = Instant::now();
+            let repo = git2::Repository::open_from_env().context("opening the repository")?;
+            let counters = Counters::default();
+            let (findings, warnings) = hook::staged::scan_staged(&repo, &scanner, &cfg, &counters)?;
+            let outcome = hook::Outcome {
+                verdict: if findings.is_empty() {
+                    hook::Verdict::Accept
+                } else {
+                    hook::Verdict::Reject
+                },
+                findings,
+                warnings,
+                refs: 0,
+                commits: 0,
+                blobs: counters.files.load(std::sync::atomic::Ordering::Relaxed) as usize,
+                bytes: counters.bytes.load(std::sync::atomic::Ordering::Relaxed),
+                bypass_refused: false,
+                elapsed: start.elapsed(),
+            };
+            finish_hook("commit", &outcome, &settings)
+        }
+        HookCommand::Install {
+            repo,
+            pre_commit: _,
+            pre_push,
+            pre_receive,
+            config,
+            force,
+        } => {
+            let kind = if pre_push {
+                HookKind::PrePush
+            } else if pre_receive {
+                HookKind::PreReceive
+            } else {
+                HookKind::PreCommit
+            };
+            let repo = repo.unwrap_or_else(|| PathBuf::from("."));
+            let exe = std::env::current_exe().context("locating the leakhound binary")?;
+            let config = match config {
+                Some(c) => {
+                    Some(std::fs::canonicalize(&c).with_context(|| format!("{}", c.display()))?)
+                }
+                None => None,
+            };
+            let path = hook::install::install(&repo, kind, &exe, config.as_deref(), force)?;
+            println!("installed {} hook: {}", kind.file_name(), path.display());
+            if kind == HookKind::PreReceive {
+                println!(
+                    "to let pushers skip the scan with `git push -o leakhound.skip=<reason>`, set allow_bypass = true under [hook] and run `git config receive.advertisePushOptions true` in the repository"
+                );
+            }
+            Ok(EXIT_CLEAN)
         }
     }
 }

@@ -171,3 +171,18 @@ pub struct Stats {
     /// Bytes scanned per second of wall-clock time, in MB/s.
     pub throughput_mb_s: f64,
 }
+
+/// Parse a size: bytes, or a number with a `K`, `M` or `G` suffix (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&s[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&s[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("'{s}' is not a size (examples: 4096, 512K, 100M, 2G)"))
+}

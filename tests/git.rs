@@ -10,25 +10,8 @@ use util::{aws_key_id, github_pat, Dir, Gen};
 
 /// Run git in `dir` with a fixed identity and date; panics with git's stderr on failure.
 fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .current_dir(dir)
-        .args([
-            "-c",
-            "user.name=Test Author",
-            "-c",
-            "user.email=author@example.test",
-        ])
-        .args([
-            "-c",
-            "init.defaultBranch=main",
-            "-c",
-            "commit.gpgsign=false",
-        ])
+    let out = util::git_command(dir, dir)
         .args(args)
-        .env("GIT_AUTHOR_DATE", "2024-03-01T12:00:00+01:00")
-        .env("GIT_COMMITTER_DATE", "2024-03-01T12:00:00+01:00")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HOME", dir)
         .output()
         .expect("git runs");
     assert!(

@@ -177,6 +177,10 @@ fn default_confidence() -> Confidence {
 struct RuleFile {
     #[serde(default)]
     rules: Vec<RuleSpec>,
+    /// The git hooks' settings, read by `crate::hook`; the rule reader only lets them pass.
+    #[serde(default)]
+    #[allow(dead_code)]
+    hook: Option<toml::Table>,
 }
 
 /// Parse a rule file's text; `file` names it in errors.

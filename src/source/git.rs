@@ -100,19 +100,7 @@ pub fn scan_history(
     counters: &Arc<Counters>,
     tx: &Sender<Event>,
 ) -> Result<(), GitError> {
-    // Objects are only read, to be scanned: re-hashing every object on read (libgit2's default,
-    // with SHA-1 collision detection) would cost a third of the scan. A corrupt object still
-    // fails to inflate and is reported.
-    git2::opts::strict_hash_verification(false);
-    // Every blob and tree is read once (the walk skips trees it has seen), so libgit2's object
-    // cache, one per repository handle, would only cost memory.
-    git2::opts::enable_caching(false);
-    // SAFETY: this sets a libgit2 global option before any repository is opened here; nothing
-    // else in the process uses libgit2 concurrently at this point. It caps the pack windows
-    // mapped at once, so a multi-GB pack is not mapped whole.
-    unsafe {
-        let _ = git2::opts::set_mwindow_mapped_limit(256 << 20);
-    }
+    tune_libgit2();
     let repo = Repository::open_ext(
         repo_path,
         git2::RepositoryOpenFlags::empty(),
@@ -172,6 +160,23 @@ pub fn scan_history(
     Ok(())
 }
 
+/// Process-wide libgit2 settings for scanning: objects are only read, once each.
+pub(crate) fn tune_libgit2() {
+    // Objects are only read, to be scanned: re-hashing every object on read (libgit2's default,
+    // with SHA-1 collision detection) would cost a third of the scan. A corrupt object still
+    // fails to inflate and is reported.
+    git2::opts::strict_hash_verification(false);
+    // Every blob and tree is read once (the walk skips trees it has seen), so libgit2's object
+    // cache, one per repository handle, would only cost memory.
+    git2::opts::enable_caching(false);
+    // SAFETY: this sets a libgit2 global option before any repository is opened here; nothing
+    // else in the process uses libgit2 concurrently at this point. It caps the pack windows
+    // mapped at once, so a multi-GB pack is not mapped whole.
+    unsafe {
+        let _ = git2::opts::set_mwindow_mapped_limit(256 << 20);
+    }
+}
+
 /// Read and scan one blob; false if the reporter hung up.
 fn scan_blob(
     repo: &Repository,
@@ -182,67 +187,77 @@ fn scan_blob(
     counters: &Counters,
     tx: &Sender<Event>,
 ) -> bool {
-    let warn = |msg: String| {
-        counters.error();
-        tx.send(Event::Warning(msg)).is_ok()
-    };
-    let odb = match repo.odb() {
-        Ok(o) => o,
-        Err(e) => return warn(format!("object database: {}", e.message())),
-    };
-    let object_warn = |e: git2::Error| {
-        warn(format!(
-            "blob {} ({} in {}): {}",
-            job.oid,
-            job.path,
-            job.commit.commit.get(..12).unwrap_or(&job.commit.commit),
-            e.message()
-        ))
-    };
-    match odb.read_header(job.oid) {
-        Ok((size, _)) if size as u64 > cfg.max_filesize => {
-            counters.skipped(SkipReason::TooLarge);
-            return true;
+    match blob_findings(repo, job.oid, &job.path, scanner, scratch, cfg, counters) {
+        Ok(mut found) => {
+            if found.is_empty() {
+                return true;
+            }
+            for f in &mut found {
+                f.git = Some((*job.commit).clone());
+                f.blob = Some(job.oid.to_string());
+            }
+            tx.send(Event::Findings(found)).is_ok()
         }
-        Ok(_) => {}
-        Err(e) => return object_warn(e),
+        Err(e) => {
+            counters.error();
+            tx.send(Event::Warning(format!(
+                "blob {} ({} in {}): {}",
+                job.oid,
+                job.path,
+                job.commit.commit.get(..12).unwrap_or(&job.commit.commit),
+                e.message()
+            )))
+            .is_ok()
+        }
     }
-    let blob = match repo.find_blob(job.oid) {
-        Ok(b) => b,
-        Err(e) => return object_warn(e),
-    };
+}
+
+/// Read the blob `oid` and scan it as the file `path`: the findings (without git provenance),
+/// after the size, LFS and binary checks, which count what they skip. An object that cannot be
+/// read is an error for the caller to report (it is not counted here).
+pub(crate) fn blob_findings(
+    repo: &Repository,
+    oid: Oid,
+    path: &str,
+    scanner: &Scanner,
+    scratch: &mut crate::engine::Scratch,
+    cfg: &ScanConfig,
+    counters: &Counters,
+) -> Result<Vec<Finding>, git2::Error> {
+    let odb = repo.odb()?;
+    let (size, _) = odb.read_header(oid)?;
+    if size as u64 > cfg.max_filesize {
+        counters.skipped(SkipReason::TooLarge);
+        return Ok(Vec::new());
+    }
+    let blob = repo.find_blob(oid)?;
     let data = blob.content();
     if data.starts_with(b"version https://git-lfs.github.com/spec/") {
         counters.skipped(SkipReason::LfsPointer);
-        return true;
+        return Ok(Vec::new());
     }
     if !cfg.binary && memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some() {
         counters.skipped(SkipReason::Binary);
-        return true;
+        return Ok(Vec::new());
     }
     counters.scanned(data.len() as u64);
     let matches = scanner.scan(data, scratch);
-    if matches.is_empty() {
-        return true;
-    }
     let mut found: Vec<Finding> = Vec::with_capacity(matches.len());
-    FindingBuilder {
-        rules: scanner.rules(),
-        opts: cfg.findings,
+    if !matches.is_empty() {
+        FindingBuilder {
+            rules: scanner.rules(),
+            opts: cfg.findings,
+        }
+        .build(
+            path,
+            data,
+            0,
+            &mut LineIndex::new(1, 0),
+            matches,
+            &mut found,
+        );
     }
-    .build(
-        &job.path,
-        data,
-        0,
-        &mut LineIndex::new(1, 0),
-        matches,
-        &mut found,
-    );
-    for f in &mut found {
-        f.git = Some((*job.commit).clone());
-        f.blob = Some(job.oid.to_string());
-    }
-    tx.send(Event::Findings(found)).is_ok()
+    Ok(found)
 }
 
 /// Walk the commits in scope oldest first, send each new blob to the workers, and return every
@@ -482,7 +497,8 @@ fn walk_tree(
     Ok(())
 }
 
-fn commit_info(c: &git2::Commit<'_>) -> CommitInfo {
+/// A commit as findings cite it.
+pub(crate) fn commit_info(c: &git2::Commit<'_>) -> CommitInfo {
     let a = c.author();
     let t = a.when();
     let offset = t.offset_minutes();

@@ -173,3 +173,28 @@ keywords = ["-----begin test private key-----"]
 regex = '''-----BEGIN TEST PRIVATE KEY-----\n([A-Za-z0-9+/=\n]{16,2000})-----END TEST PRIVATE KEY-----'''
 severity = "critical"
 "#;
+
+/// A `git` command in `dir` with a fixed identity, fixed author and committer dates (so commit
+/// ids are deterministic), no system config and `home` as `HOME`.
+pub fn git_command(dir: &Path, home: &Path) -> Command {
+    let mut c = Command::new("git");
+    c.current_dir(dir)
+        .args([
+            "-c",
+            "user.name=Test Author",
+            "-c",
+            "user.email=author@example.test",
+        ])
+        .args([
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .env("GIT_AUTHOR_DATE", "2024-03-01T12:00:00+01:00")
+        .env("GIT_COMMITTER_DATE", "2024-03-01T12:00:00+01:00")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", home)
+        .env_remove("LEAKHOUND_HOOK_CONFIG");
+    c
+}
