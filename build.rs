@@ -1,10 +1,20 @@
-//! Embeds every `patterns/*.toml` rule file into the binary, so that it works standalone.
+//! Embeds every `patterns/*.toml` rule file into the binary, so that it works standalone, with
+//! the facts a scan needs about each rule's regex (capture groups, longest match, keyword lead,
+//! whether it spans lines, derived keywords), computed here by the same code the library uses
+//! (`src/rules/analysis.rs`). Loading the built-in rules then parses no regex, which is most of a
+//! scan's start-up; a built-in rule with an invalid regex fails the build.
 
-use std::{env, fs, path::Path};
+use std::{env, fmt::Write as _, fs, path::Path};
+
+#[allow(dead_code)]
+#[path = "src/rules/analysis.rs"]
+mod analysis;
 
 fn main() {
-    let dir = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).join("patterns");
+    let root = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).to_path_buf();
+    let dir = root.join("patterns");
     println!("cargo:rerun-if-changed={}", dir.display());
+    println!("cargo:rerun-if-changed=src/rules/analysis.rs");
     let mut files: Vec<_> = fs::read_dir(&dir)
         .expect("patterns/ exists in the package")
         .filter_map(|e| e.ok())
@@ -16,13 +26,72 @@ fn main() {
     for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path.file_name().unwrap().to_string_lossy();
-        out.push_str(&format!(
-            "    ({:?}, include_str!({:?})),\n",
+        let text = fs::read_to_string(path).expect("rule files are UTF-8");
+        let _ = writeln!(
+            out,
+            "    ({:?}, include_str!({:?}), &[",
             name,
             path.display().to_string()
-        ));
+        );
+        for rule in rules(&name, &text) {
+            out.push_str(&rule);
+        }
+        out.push_str("    ]),\n");
     }
     out.push(']');
     let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
     fs::write(dest, out).expect("OUT_DIR is writable");
+}
+
+/// One `BuiltinFacts { .. },` per rule of a file, in file order. Rules whose shape is wrong are
+/// left to the library's loader, which reports them with its own messages (and the tests fail).
+fn rules(file: &str, text: &str) -> Vec<String> {
+    let table: toml::Table = match toml::from_str(text) {
+        Ok(t) => t,
+        Err(_) => return Vec::new(),
+    };
+    let Some(rules) = table.get("rules").and_then(|r| r.as_array()) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for r in rules {
+        let id = r.get("id").and_then(|v| v.as_str()).unwrap_or("");
+        let Some(pattern) = r.get("regex").and_then(|v| v.as_str()) else {
+            // No facts: the loader parses it and reports the problem.
+            out.push("        BuiltinFacts { id: \"\", groups: 0, max_len: None, lead: None, multiline: false, derived_keywords: &[] },\n".into());
+            continue;
+        };
+        let declared: Vec<String> = r
+            .get("keywords")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let hir = analysis::parse_pattern(pattern)
+            .unwrap_or_else(|e| panic!("patterns/{file}: rule '{id}': {e}"));
+        for allowed in r
+            .get("allowlist")
+            .and_then(|a| a.get("regexes"))
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+        {
+            if let Some(p) = allowed.as_str() {
+                if let Err(e) = analysis::parse_pattern(p) {
+                    panic!("patterns/{file}: rule '{id}': allowlist: {e}");
+                }
+            }
+        }
+        let keywords = analysis::normalize_keywords(&declared)
+            .unwrap_or_else(|e| panic!("patterns/{file}: rule '{id}': {e}"));
+        let f = analysis::analyze(&hir, &keywords);
+        out.push(format!(
+            "        BuiltinFacts {{ id: {id:?}, groups: {}, max_len: {:?}, lead: {:?}, multiline: {}, derived_keywords: &{:?} }},\n",
+            f.groups, f.max_len, f.lead, f.multiline, f.derived_keywords
+        ));
+    }
+    out
 }

@@ -454,7 +454,7 @@ impl<'f> Import<'f> {
         }
         let pattern = go_to_rust(regex).map_err(|m| self.rule_err(&id, format!("regex: {m}")))?;
         if secret_group.is_none() {
-            let groups = super::compile::parse_pattern(&pattern)
+            let groups = super::analysis::parse_pattern(&pattern)
                 .map(|h| h.properties().explicit_captures_len())
                 .unwrap_or(0);
             if groups > 1 {
@@ -947,7 +947,8 @@ fn class_char(cs: &[char], j: usize, unicode: &mut bool) -> Result<(String, usiz
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::compile::{build_regex, parse_pattern};
+    use crate::rules::analysis::parse_pattern;
+    use crate::rules::compile::build_regex;
 
     /// Named rows: a Go pattern, texts it must match and texts it must not, as Go reads it.
     const ROWS: &[(&str, &str, &[&str], &[&str])] = &[

@@ -9,6 +9,7 @@
 //!
 //! Flow position: `rules -> prefilter + verify` (built once) `-> engine` (per buffer).
 
+mod analysis;
 pub mod check;
 mod compile;
 mod gitleaks;
@@ -21,8 +22,12 @@ pub use compile::Rule;
 pub use gitleaks::RuleWarning;
 pub use spec::{Confidence, Example, RuleSpec, Severity};
 
-/// The built-in rule files, embedded by `build.rs` as `(file name, contents)`.
-const BUILTIN: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+use compile::BuiltinFacts;
+
+/// The built-in rule files, embedded by `build.rs` as `(file name, contents, facts of each rule
+/// in file order)`.
+const BUILTIN: &[(&str, &str, &[BuiltinFacts])] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// An error loading or compiling rules. Every variant names the file and, where there is one, the
 /// rule, so that a user can find the line to fix.
@@ -187,20 +192,25 @@ impl RuleSetBuilder {
 
     /// Compile every rule. Errors name the file and rule.
     pub fn build(&self) -> Result<RuleSet, RuleError> {
-        // (file, rule, whether to compile its regex now): built-in rules compile on first use.
-        let mut specs: Vec<(String, RuleSpec, bool)> = Vec::new();
+        // (file, rule, whether to compile its regex now, what build.rs knows of it): built-in
+        // rules compile on first use.
+        let mut specs: Vec<(String, RuleSpec, bool, Option<&BuiltinFacts>)> = Vec::new();
         if self.config.builtin {
-            for (name, text) in builtin_files() {
+            for (name, text, facts) in BUILTIN {
                 let file = format!("patterns/{name}");
-                for spec in spec::parse_file(&file, text)? {
-                    specs.push((file.clone(), spec, false));
+                for (i, spec) in spec::parse_file(&file, text)?.into_iter().enumerate() {
+                    specs.push((file.clone(), spec, false, facts.get(i)));
                 }
             }
         }
-        specs.extend(self.user.iter().map(|(f, s)| (f.clone(), s.clone(), true)));
+        specs.extend(
+            self.user
+                .iter()
+                .map(|(f, s)| (f.clone(), s.clone(), true, None)),
+        );
         let mut seen = std::collections::HashMap::new();
         let mut rules = Vec::with_capacity(specs.len());
-        for (file, spec, eager) in specs {
+        for (file, spec, eager, known) in specs {
             if self.config.disabled.contains(&spec.id)
                 || spec.confidence < self.config.min_confidence
             {
@@ -213,7 +223,7 @@ impl RuleSetBuilder {
                     msg: format!("duplicate rule id (first defined in {prev})"),
                 });
             }
-            rules.push(Rule::compile(&file, spec, eager)?);
+            rules.push(Rule::compile(&file, spec, eager, known)?);
         }
         Ok(RuleSet { rules })
     }
@@ -221,5 +231,5 @@ impl RuleSetBuilder {
 
 /// The embedded rule files as `(file name, TOML text)`, sorted by name.
 pub fn builtin_files() -> impl Iterator<Item = (&'static str, &'static str)> {
-    BUILTIN.iter().copied()
+    BUILTIN.iter().map(|(name, text, _)| (*name, *text))
 }

@@ -1,0 +1,279 @@
+//! What can be read off a rule's regex without compiling it: its capture groups, longest match,
+//! whether it can span lines, keywords derived from its required prefix, and the keyword "lead"
+//! (how far into a match a keyword must begin). Pure functions over `regex-syntax`, shared with
+//! `build.rs`, which runs them on the built-in rules at build time so that a scan's start-up
+//! parses none of their regexes (see [`Facts`]).
+//!
+//! This file is compiled twice (as `crate::rules::analysis` and inside `build.rs`), so it uses
+//! nothing but `std` and `regex_syntax`.
+
+use regex_syntax::hir::{self, Hir, HirKind};
+
+/// The facts about one rule's regex that a scan needs before the regex is compiled.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Facts {
+    /// Explicit capture groups.
+    pub groups: usize,
+    /// Longest possible match in bytes, if bounded.
+    pub max_len: Option<usize>,
+    /// See [`keyword_lead`].
+    pub lead: Option<usize>,
+    /// Whether a match can contain `\n`.
+    pub multiline: bool,
+    /// Keywords derived from the regex, when the rule declares none.
+    pub derived_keywords: Vec<String>,
+}
+
+/// Lower-case and de-duplicate declared keywords; an empty one is an error.
+pub fn normalize_keywords(declared: &[String]) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for k in declared {
+        let k = k.to_ascii_lowercase();
+        if k.is_empty() {
+            return Err("empty keyword".into());
+        }
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    Ok(out)
+}
+
+/// The facts of a parsed regex, given its normalized declared keywords.
+pub fn analyze(hir: &Hir, keywords: &[String]) -> Facts {
+    let derived_keywords = if keywords.is_empty() {
+        derive_keywords(hir)
+    } else {
+        Vec::new()
+    };
+    let effective = if keywords.is_empty() {
+        &derived_keywords
+    } else {
+        keywords
+    };
+    Facts {
+        groups: hir.properties().explicit_captures_len(),
+        max_len: hir.properties().maximum_len(),
+        lead: keyword_lead(hir, effective),
+        multiline: can_match_newline(hir),
+        derived_keywords,
+    }
+}
+
+/// Parse a pattern in the rule dialect: ASCII classes, byte-oriented (`(?u)` opts back in).
+pub fn parse_pattern(pattern: &str) -> Result<Hir, String> {
+    regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(pattern)
+        .map_err(|e| format!("invalid regex: {e}"))
+}
+
+/// The first position of `needle` in `hay`.
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Keywords for a rule that declares none: the regex's required prefix literals, if there are
+/// few and they are long enough to be selective. Empty means the rule scans every byte.
+pub fn derive_keywords(hir: &Hir) -> Vec<String> {
+    let mut ex = hir::literal::Extractor::new();
+    ex.kind(hir::literal::ExtractKind::Prefix).limit_total(64);
+    let seq = ex.extract(hir);
+    let Some(lits) = seq.literals() else {
+        return Vec::new();
+    };
+    if lits.is_empty() || lits.len() > 32 || lits.iter().any(|l| l.as_bytes().len() < 3) {
+        return Vec::new();
+    }
+    let mut out: Vec<String> = Vec::new();
+    for l in lits {
+        let k = String::from_utf8_lossy(l.as_bytes()).to_ascii_lowercase();
+        if !out.contains(&k) {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// How far into a match one of `keywords` is guaranteed to begin: walk the regex's top-level
+/// sequence and find the first suffix whose every possible prefix literal holds a keyword; the
+/// answer is the longest the elements before it can be plus the keyword's offset in those
+/// literals. `None` when no such suffix exists or an element before it is unbounded.
+pub fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
+    if keywords.is_empty() {
+        return None;
+    }
+    // Keywords match case-insensitively, so fold `[Pp]`-style classes to one lower-case byte:
+    // `(?i)password` then yields one literal instead of 256.
+    let folded = fold_case(hir);
+    // The top-level sequence, with capture groups and nested sequences spliced in.
+    fn flatten(h: &Hir, out: &mut Vec<Hir>) {
+        match h.kind() {
+            HirKind::Capture(c) => flatten(&c.sub, out),
+            HirKind::Concat(v) => v.iter().for_each(|x| flatten(x, out)),
+            _ => out.push(h.clone()),
+        }
+    }
+    let mut parts = Vec::new();
+    flatten(&folded, &mut parts);
+    let mut ex = hir::literal::Extractor::new();
+    ex.kind(hir::literal::ExtractKind::Prefix)
+        .limit_total(1024)
+        .limit_class(64)
+        .limit_repeat(64)
+        .limit_literal_len(64);
+    // Smaller limits for whole suffixes, whose cross products grow fast.
+    let mut tail_ex = ex.clone();
+    tail_ex.limit_total(128).limit_class(8).limit_repeat(8);
+    // The largest offset of a keyword across a set of literals, if each literal holds one.
+    let keyword_offset = |seq: hir::literal::Seq| -> Option<usize> {
+        let lits = seq.literals()?;
+        let offsets: Option<Vec<usize>> = lits
+            .iter()
+            .map(|l| {
+                let low = l.as_bytes().to_ascii_lowercase();
+                keywords
+                    .iter()
+                    .filter_map(|k| find(&low, k.as_bytes()))
+                    .min()
+            })
+            .collect();
+        offsets.filter(|o| !o.is_empty())?.into_iter().max()
+    };
+    let mut lead = 0usize;
+    for i in 0..parts.len() {
+        // The element alone first, then the rest of the regex (a keyword spanning elements),
+        // with limits that keep rule compilation fast.
+        let found = keyword_offset(ex.extract(&parts[i]))
+            .or_else(|| keyword_offset(tail_ex.extract(&Hir::concat(parts[i..].to_vec()))));
+        if let Some(off) = found {
+            return Some(lead + off);
+        }
+        lead = lead.checked_add(parts[i].properties().maximum_len()?)?;
+    }
+    None
+}
+
+/// `hir` with ASCII letters case-folded: a class of exactly one letter in both cases becomes that
+/// lower-case letter, and literals are lower-cased. Used only to reason about keywords.
+fn fold_case(hir: &Hir) -> Hir {
+    // The two single characters of a two-element class, as code points.
+    let pair = |c: &hir::Class| -> Option<(u32, u32)> {
+        match c {
+            hir::Class::Bytes(c) => match c.ranges() {
+                [x, y] if x.start() == x.end() && y.start() == y.end() => {
+                    Some((u32::from(x.start()), u32::from(y.start())))
+                }
+                _ => None,
+            },
+            hir::Class::Unicode(c) => match c.ranges() {
+                [x, y] if x.start() == x.end() && y.start() == y.end() => {
+                    Some((u32::from(x.start()), u32::from(y.start())))
+                }
+                _ => None,
+            },
+        }
+    };
+    let letter = |(a, b): (u32, u32)| -> Option<u8> {
+        let (a, b) = (u8::try_from(a).ok()?, u8::try_from(b).ok()?);
+        (a.is_ascii_alphabetic() && a.eq_ignore_ascii_case(&b) && a != b)
+            .then(|| a.to_ascii_lowercase())
+    };
+    match hir.kind() {
+        HirKind::Literal(l) => Hir::literal(l.0.to_ascii_lowercase()),
+        HirKind::Class(c) => match pair(c).and_then(letter) {
+            Some(b) => Hir::literal([b]),
+            None => hir.clone(),
+        },
+        HirKind::Repetition(r) => Hir::repetition(hir::Repetition {
+            sub: Box::new(fold_case(&r.sub)),
+            ..r.clone()
+        }),
+        HirKind::Capture(c) => Hir::capture(hir::Capture {
+            sub: Box::new(fold_case(&c.sub)),
+            ..c.clone()
+        }),
+        HirKind::Concat(hs) => Hir::concat(hs.iter().map(fold_case).collect()),
+        HirKind::Alternation(hs) => Hir::alternation(hs.iter().map(fold_case).collect()),
+        HirKind::Empty | HirKind::Look(_) => hir.clone(),
+    }
+}
+
+/// Whether any match of `hir` can contain a `\n` byte.
+pub fn can_match_newline(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => false,
+        HirKind::Literal(l) => l.0.contains(&b'\n'),
+        HirKind::Class(hir::Class::Bytes(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= b'\n' && b'\n' <= r.end()),
+        HirKind::Class(hir::Class::Unicode(c)) => c
+            .ranges()
+            .iter()
+            .any(|r| r.start() <= '\n' && '\n' <= r.end()),
+        HirKind::Repetition(r) => can_match_newline(&r.sub),
+        HirKind::Capture(c) => can_match_newline(&c.sub),
+        HirKind::Concat(hs) | HirKind::Alternation(hs) => hs.iter().any(can_match_newline),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kw(p: &str) -> Vec<String> {
+        derive_keywords(&parse_pattern(p).unwrap())
+    }
+
+    #[test]
+    fn derives_prefix_keywords() {
+        assert_eq!(kw(r"sk_live_[0-9a-z]{24}"), vec!["sk_live_"]);
+        assert_eq!(kw(r"(?:AKIA|ASIA)[A-Z0-9]{16}"), vec!["akia", "asia"]);
+        assert!(kw(r"[a-f0-9]{32}").is_empty());
+        assert!(kw(r"a[0-9]+").is_empty(), "too short to be selective");
+    }
+
+    #[test]
+    fn keyword_lead_from_regex() {
+        let lead = |p: &str, k: &[&str]| {
+            let k: Vec<String> = k.iter().map(|s| s.to_string()).collect();
+            keyword_lead(&parse_pattern(p).unwrap(), &k)
+        };
+        assert_eq!(lead(r"\b(AKIA[A-Z0-9]{16})\b", &["akia"]), Some(0));
+        assert_eq!(
+            lead(r"(?i)(?:api|app)_datadog_key=([a-f0-9]{32})", &["datadog"]),
+            Some(4)
+        );
+        assert_eq!(
+            lead(r"[a-z_]{0,40}(?i:password)\s*=\s*(\S+)", &["password"]),
+            Some(40)
+        );
+        assert_eq!(
+            lead(r"[a-z_]+password=(\S+)", &["password"]),
+            None,
+            "unbounded lead"
+        );
+        assert_eq!(
+            lead(r"(\d{4})[a-z]+", &["x"]),
+            None,
+            "no keyword in any literal"
+        );
+    }
+
+    #[test]
+    fn newline_detection() {
+        let nl = |p: &str| can_match_newline(&parse_pattern(p).unwrap());
+        assert!(!nl(r"AKIA[A-Z0-9]{16}"));
+        assert!(!nl(r"a.b"));
+        assert!(nl(r"(?s)a.b"));
+        assert!(nl(r"a\sb"));
+        assert!(!nl(r"a[ \t]b"));
+        assert!(nl(r"-----BEGIN[\s\S]+END"));
+    }
+}
