@@ -296,6 +296,32 @@ fn not_a_repository_is_an_error() {
     assert!(err.contains("leakhound: error:"), "{err}");
 }
 
+/// libgit2 (through git2) cannot read SHA-256 repositories yet: the scan must say so plainly,
+/// not report a clean history.
+#[test]
+fn sha256_repository_is_a_clear_error() {
+    let d = Dir::new();
+    let repo = d.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q", "--object-format=sha256"]);
+    commit_file(&repo, "a.txt", "hello\n", "first");
+    let (code, out, err) = d.cmd().args(["git", "repo"]).run();
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("unknown object format 'sha256'"), "{err}");
+    let (code, _, err) = d
+        .cmd()
+        .args(["hook", "pre-receive"])
+        .env("GIT_DIR", repo.join(".git"))
+        .stdin(format!(
+            "{} {} refs/heads/x\n",
+            "0".repeat(64),
+            "a".repeat(64)
+        ))
+        .run();
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("unknown object format 'sha256'"), "{err}");
+}
+
 fn commit_at(dir: &Path, path: &str, content: &str, msg: &str, date: &str) -> String {
     std::fs::write(dir.join(path), content).unwrap();
     git(dir, &["add", "-A"]);
