@@ -228,7 +228,7 @@ fn scan_blob(
     let mut found: Vec<Finding> = Vec::with_capacity(matches.len());
     FindingBuilder {
         rules: scanner.rules(),
-        opts: cfg.findings,
+        opts: cfg.findings.clone(),
     }
     .build(
         &job.path,
