@@ -496,7 +496,8 @@ fn run_pipeline(
     }
     let today = policy_args.today.unwrap_or_else(Date::today);
     if !args.quiet {
-        for w in policy.review(today) {
+        // Expiring entries are listed in the summary; an expired one deserves a warning now.
+        for w in policy.review(today).iter().filter(|w| w.expired) {
             eprintln!("leakhound: warning: {w}");
         }
     }
@@ -818,18 +819,13 @@ fn run_policy(cmd: PolicyCommand) -> Result<u8> {
     }
     let today = today.unwrap_or_else(Date::today);
     let mut errors = 0;
-    for e in policy.entries() {
-        if e.expired(today) {
+    for note in policy.review(today) {
+        if note.expired {
             errors += 1;
-        }
-    }
-    for line in policy.review(today) {
-        let kind = if line.contains("expired on") {
-            "error"
+            eprintln!("error: {note}");
         } else {
-            "warning"
-        };
-        eprintln!("{kind}: {line}");
+            eprintln!("warning: {note}");
+        }
     }
     if !rules.is_empty() {
         eprintln!("note: the rules compile; `leakhound rules check {name}` runs their examples");

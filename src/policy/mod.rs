@@ -398,28 +398,48 @@ impl Policy {
             .collect()
     }
 
-    /// Problems worth a reviewer's eye on `today`: entries already expired or expiring within
+    /// Entries worth a reviewer's eye on `today`: already expired, or expiring within
     /// [`EXPIRING_DAYS`]. Errors (bad syntax) are reported by [`Policy::from_toml`] instead.
-    pub fn review(&self, today: Date) -> Vec<String> {
+    pub fn review(&self, today: Date) -> Vec<ReviewNote> {
         let mut out = Vec::new();
         for e in &self.entries {
-            if let Some(exp) = e.expires {
-                let left = exp.days_since(today);
-                if left < 0 {
-                    out.push(format!(
+            let Some(exp) = e.expires else { continue };
+            let left = exp.days_since(today);
+            if left < 0 {
+                out.push(ReviewNote {
+                    expired: true,
+                    msg: format!(
                         "{}: allowlist entry expired on {exp} ({} day(s) ago); it no longer suppresses",
                         e.label(),
                         -left
-                    ));
-                } else if left <= EXPIRING_DAYS {
-                    out.push(format!(
+                    ),
+                });
+            } else if left <= EXPIRING_DAYS {
+                out.push(ReviewNote {
+                    expired: false,
+                    msg: format!(
                         "{}: allowlist entry expires on {exp} (in {left} day(s))",
                         e.label()
-                    ));
-                }
+                    ),
+                });
             }
         }
         out
+    }
+}
+
+/// One entry found by [`Policy::review`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReviewNote {
+    /// Past its expiry (it no longer suppresses); otherwise expiring soon.
+    pub expired: bool,
+    /// `file:line: ...`, naming the entry and the date.
+    pub msg: String,
+}
+
+impl fmt::Display for ReviewNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.msg)
     }
 }
 
