@@ -488,7 +488,15 @@ fn run_pipeline(
         .dir
         .as_ref()
         .map(|d| d.join(POLICY_FILE))
-        .filter(|p| !policy_args.no_policy_file && p.is_file());
+        .filter(|p| !policy_args.no_policy_file && p.is_file())
+        // Named with --config too: read it once.
+        .filter(|p| {
+            let canon = std::fs::canonicalize(p).ok();
+            !rule_args
+                .config
+                .iter()
+                .any(|c| std::fs::canonicalize(c).ok() == canon)
+        });
     let rules = load_rules(rule_args, discovered.as_deref())?;
     let mut policy = Policy::empty();
     for f in rule_args.config.iter().chain(&discovered) {

@@ -172,6 +172,18 @@ fn path_globs_are_relative_to_the_scan_root() {
         ])
         .run();
     assert_eq!(code, 0, "--config carries the allowlist too: {err}");
+    // The discovered file named again with --config is read once (no duplicate rule ids).
+    let (code, _, err) = d
+        .cmd()
+        .args([
+            "scan",
+            "--no-builtin-rules",
+            "-c",
+            "repo/.leakhound.toml",
+            "repo",
+        ])
+        .run();
+    assert_eq!(code, 0, "{err}");
     let (code, _, _) = d.cmd().args(["scan", "--no-policy-file", "repo"]).run();
     assert_eq!(code, 1, "built-in rules find it with no policy");
 }

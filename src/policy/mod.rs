@@ -152,7 +152,7 @@ pub struct AllowEntry {
     pub rules: Vec<String>,
     /// Regexes searched in the secret.
     pub regexes: Vec<String>,
-    /// Words looked for in the secret, case-insensitively (kept lower-cased).
+    /// Words looked for in the secret, ASCII letters case-insensitively (kept lower-cased).
     pub stopwords: Vec<String>,
     /// Finding fingerprints.
     pub fingerprints: Vec<String>,
@@ -184,10 +184,10 @@ impl AllowEntry {
 
     fn secret_matches(&self, secret: &[u8]) -> bool {
         let by_regex = self.compiled.iter().any(|r| r.is_match(secret));
-        let by_word = !self.stopwords.is_empty() && {
-            let lower = String::from_utf8_lossy(secret).to_lowercase();
-            self.stopwords.iter().any(|w| lower.contains(w.as_str()))
-        };
+        let by_word = self
+            .stopwords
+            .iter()
+            .any(|w| contains_ascii_ci(secret, w.as_bytes()));
         by_regex || by_word
     }
 
@@ -278,7 +278,11 @@ impl AllowEntry {
             paths: spec.paths,
             rules: spec.rules,
             regexes: spec.regexes,
-            stopwords: spec.stopwords.iter().map(|w| w.to_lowercase()).collect(),
+            stopwords: spec
+                .stopwords
+                .iter()
+                .map(|w| w.to_ascii_lowercase())
+                .collect(),
             fingerprints: spec
                 .fingerprints
                 .iter()
@@ -543,6 +547,25 @@ pub struct Marks {
     pub expired_exceptions: Vec<Suppression>,
 }
 
+/// `path` relative to the scan root `root`, when it lies under it.
+fn relative<'p>(root: Option<&str>, path: &'p str) -> &'p str {
+    match root {
+        Some(root) => path
+            .strip_prefix(root)
+            .and_then(|r| r.strip_prefix('/'))
+            .unwrap_or(path),
+        None => path,
+    }
+}
+
+/// Whether `hay` contains `needle` (lower-case), ASCII letters compared case-insensitively.
+fn contains_ascii_ci(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty()
+        || hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}
+
 /// Options of an [`Enforcer`].
 #[derive(Clone, Debug)]
 struct Config {
@@ -685,7 +708,12 @@ impl Enforcer {
                 continue;
             }
             *self.counts.by_severity.entry(f.severity).or_insert(0) += 1;
-            *self.counts.by_rule.entry(f.rule_id.clone()).or_insert(0) += 1;
+            match self.counts.by_rule.get_mut(&f.rule_id) {
+                Some(n) => *n += 1,
+                None => {
+                    self.counts.by_rule.insert(f.rule_id.clone(), 1);
+                }
+            }
             if f.severity >= self.config.fail_on {
                 self.counts.blocking += 1;
             }
@@ -708,38 +736,36 @@ impl Enforcer {
                 expires: None,
             });
         }
-        let rel = self.relative(&f.path).to_string();
+        let rel = relative(self.config.root.as_deref(), &f.path);
+        let mut expired = Vec::new();
+        let mut live = None;
         for (i, e) in self.policy.entries.iter().enumerate() {
-            if !e.matches(i as u32, f, &rel) {
+            if !e.matches(i as u32, f, rel) {
                 continue;
             }
-            let s = Suppression {
-                kind: "allowlist",
-                entry: Some(e.label()),
-                reason: e.reason.clone(),
-                owner: e.owner.clone(),
-                expires: e.expires.map(|d| d.to_string()),
-            };
             if e.expired(self.config.today) {
-                self.counts.entry_expired[i] += 1;
-                f.policy.expired_exceptions.push(s);
+                expired.push(i);
                 continue;
             }
-            self.counts.entry_suppressed[i] += 1;
-            return Some(s);
+            live = Some(i);
+            break;
         }
-        None
-    }
-
-    /// `path` relative to the scan root, when it lies under it.
-    fn relative<'p>(&self, path: &'p str) -> &'p str {
-        match &self.config.root {
-            Some(root) => path
-                .strip_prefix(root.as_str())
-                .and_then(|r| r.strip_prefix('/'))
-                .unwrap_or(path),
-            None => path,
+        let suppression = |e: &AllowEntry| Suppression {
+            kind: "allowlist",
+            entry: Some(e.label()),
+            reason: e.reason.clone(),
+            owner: e.owner.clone(),
+            expires: e.expires.map(|d| d.to_string()),
+        };
+        for i in expired {
+            self.counts.entry_expired[i] += 1;
+            f.policy
+                .expired_exceptions
+                .push(suppression(&self.policy.entries[i]));
         }
+        let i = live?;
+        self.counts.entry_suppressed[i] += 1;
+        Some(suppression(&self.policy.entries[i]))
     }
 
     /// Whether a reported finding is at or above the gate.
@@ -851,6 +877,94 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("p.toml:5: unknown field `pathz`"), "{e}");
+    }
+
+    /// The library path the git hooks take, without `main.rs`: one file holds the rules and
+    /// the policy; workers mark findings; the enforcer splits a batch and counts it.
+    #[test]
+    fn library_api_splits_a_batch() {
+        let text = r#"
+[[rules]]
+id = "tok"
+keywords = ["tok_"]
+regex = '''\b(tok_[a-z0-9]{12})\b'''
+severity = "high"
+
+[[allowlist]]
+paths = ["fixtures/**"]
+reason = "fixtures"
+
+[[allowlist]]
+stopwords = ["sample"]
+reason = "samples"
+expires = "2027-01-31"
+
+[hook]
+mode = "warn"
+"#;
+        let policy = Arc::new(Policy::from_toml("p.toml", text).unwrap());
+        let rules = crate::RuleSet::from_toml("p.toml", text).unwrap();
+        let scanner = crate::Scanner::new(Arc::new(rules));
+        let opts = crate::finding::FindingOptions {
+            no_redact: false,
+            policy: Some(Arc::clone(&policy)),
+        };
+        let mut batch = Vec::new();
+        for (path, body) in [
+            ("fixtures/a.txt", "x = tok_abcdefgh1234\n"),
+            ("src/b.txt", "x = tok_sample000000\n"),
+            ("src/c.txt", "x = tok_zyxwvu987654 // leakhound:allow\n"),
+            ("src/d.txt", "x = tok_qwertyuiop12\n"),
+        ] {
+            let mut scratch = scanner.scratch();
+            let matches = scanner.scan(body.as_bytes(), &mut scratch).to_vec();
+            crate::finding::FindingBuilder {
+                rules: scanner.rules(),
+                opts: opts.clone(),
+            }
+            .build(
+                path,
+                body.as_bytes(),
+                0,
+                &mut crate::finding::LineIndex::new(1, 0),
+                &matches,
+                &mut batch,
+            );
+        }
+        assert_eq!(batch.len(), 4);
+        let paths = |v: &[Finding]| v.iter().map(|f| f.path.clone()).collect::<Vec<_>>();
+        let json = format!(
+            "{{\"leakhound_baseline\": 1, \"findings\": [{{\"fingerprint\": \"{}\"}}]}}",
+            batch[3].fingerprint
+        );
+        let mut b = EnforcerBuilder::new();
+        b.today(Date::parse("2027-01-20").unwrap())
+            .baseline(Baseline::from_json("b.json", &json).unwrap());
+        let mut enforcer = b.build(Arc::clone(&policy));
+        let split = enforcer.apply(batch.clone());
+        assert_eq!(
+            paths(&split.suppressed),
+            ["fixtures/a.txt", "src/b.txt", "src/c.txt"]
+        );
+        assert_eq!(paths(&split.baselined), ["src/d.txt"]);
+        assert!(split.reported.is_empty());
+        assert!(!enforcer.gate_failed());
+        let summary = enforcer.summary(Scope::default());
+        assert_eq!(summary.suppressed_inline, 1);
+        assert_eq!(summary.expiring_soon.len(), 1);
+        assert_eq!(summary.expiring_soon[0].entry, "p.toml:12");
+        // After the stopword entry expires, its finding is reported and fails the gate.
+        let mut enforcer = EnforcerBuilder::new()
+            .today(Date::parse("2027-02-01").unwrap())
+            .build(Arc::clone(&policy));
+        let split = enforcer.apply(batch);
+        assert_eq!(paths(&split.reported), ["src/b.txt", "src/d.txt"]);
+        assert_eq!(
+            split.reported[0].policy.expired_exceptions[0].reason,
+            "samples"
+        );
+        assert!(enforcer.gate_failed());
+        assert_eq!(policy.hook().unwrap()["mode"].as_str(), Some("warn"));
     }
 
     #[test]
