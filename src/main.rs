@@ -825,6 +825,20 @@ fn run_policy(cmd: PolicyCommand) -> Result<u8> {
     for w in b.warnings() {
         eprintln!("warning: {w}");
     }
+    // A rule id that no rule has (built-in or in the file) is most likely a typo: the entry
+    // would never match on it.
+    let builtin = RuleSet::builtin()?;
+    for e in policy.entries() {
+        for id in &e.rules {
+            let known = |set: &RuleSet| set.rules().iter().any(|r| r.id == *id);
+            if !known(&builtin) && !known(&rules) {
+                eprintln!(
+                    "warning: {}: allowlist entry names rule '{id}', which no rule has",
+                    e.label()
+                );
+            }
+        }
+    }
     let today = today.unwrap_or_else(Date::today);
     let mut errors = 0;
     for note in policy.review(today) {

@@ -288,6 +288,12 @@ fn policy_check_names_the_line_of_each_problem() {
             "warning: p.toml:1: allowlist entry expires on 2027-03-01 (in 19 day(s))",
         ),
         (
+            "unknown rule id",
+            "[[allowlist]]\nrules = [\"aws-acess-key-id\"]\nreason = \"r\"\n",
+            0,
+            "warning: p.toml:1: allowlist entry names rule 'aws-acess-key-id', which no rule has",
+        ),
+        (
             "bad rule",
             "[[rules]]\nid = \"r1\"\nregex = 'a('\n\n[[allowlist]]\nrules = [\"r1\"]\nreason = \"r\"\n",
             1,

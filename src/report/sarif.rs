@@ -212,9 +212,9 @@ pub fn sarif_document(rules: &RuleSet, findings: &[Finding], stats: &Stats) -> V
                     "status": "accepted",
                     "justification": s.reason,
                 });
-                if let Some(entry) = &s.entry {
-                    sup["properties"] =
-                        json!({ "entry": entry, "owner": s.owner, "expires": s.expires });
+                if s.entry.is_some() {
+                    // The entry, owner and expiry, each only when there is one.
+                    sup["properties"] = json!(s);
                 }
                 result["suppressions"] = json!([sup]);
             }
