@@ -487,7 +487,13 @@ fn run_pipeline(
     let discovered = root
         .dir
         .as_ref()
-        .map(|d| d.join(POLICY_FILE))
+        .map(|d| {
+            if d.as_os_str() == "." {
+                PathBuf::from(POLICY_FILE)
+            } else {
+                d.join(POLICY_FILE)
+            }
+        })
         .filter(|p| !policy_args.no_policy_file && p.is_file())
         // Named with --config too: read it once.
         .filter(|p| {
