@@ -142,7 +142,10 @@ fn bench_stream(c: &mut Criterion) {
                 let mut s = StreamScanner::new(
                     Arc::clone(&sc),
                     "<stdin>",
-                    FindingOptions { no_redact: false },
+                    FindingOptions {
+                        no_redact: false,
+                        policy: None,
+                    },
                 );
                 let mut out = Vec::new();
                 for chunk in data.chunks(piece) {

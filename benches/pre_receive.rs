@@ -13,6 +13,7 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use leakhound::hook::protocol::RefUpdate;
 use leakhound::hook::push::RepoLocation;
 use leakhound::hook::{HookSettings, PushCheck, Verdict};
+use leakhound::policy::Policy;
 use leakhound::rules::RuleSet;
 use leakhound::scan::ScanConfig;
 use leakhound::Scanner;
@@ -122,6 +123,7 @@ fn bench(c: &mut Criterion) {
         },
         push_options: Vec::new(),
         known_prefix: None,
+        policy: Arc::new(Policy::empty()),
     };
     let update = RefUpdate {
         old,

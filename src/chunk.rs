@@ -143,7 +143,7 @@ impl StreamScanner {
             let mut lines = LineIndex::new(self.base_line.0, self.base_line.1);
             FindingBuilder {
                 rules,
-                opts: self.opts,
+                opts: self.opts.clone(),
             }
             .build(
                 &self.path,

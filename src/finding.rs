@@ -52,6 +52,10 @@ pub struct Finding {
     /// Git history with `--all-occurrences`: the other commits and paths holding the blob.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub occurrences: Vec<crate::source::git::Occurrence>,
+    /// What the policy said: inline comment and secret matches (set by [`FindingBuilder`]), then
+    /// `suppression` and `expired_exceptions` (set by [`crate::policy::Enforcer`]).
+    #[serde(flatten)]
+    pub policy: crate::policy::Marks,
 }
 
 /// The stable fingerprint of a finding: the first 32 hex digits of
@@ -155,14 +159,17 @@ fn char_count(b: &[u8]) -> u64 {
 }
 
 /// Options that shape findings.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct FindingOptions {
     /// Show secrets in clear.
     pub no_redact: bool,
+    /// The policy whose `regexes` and `stopwords` entries are tried on each raw secret, before
+    /// it is redacted (see [`crate::policy::Policy::secret_hits`]).
+    pub policy: Option<std::sync::Arc<crate::policy::Policy>>,
 }
 
 /// Turns engine matches into findings for one scan's rules and options.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct FindingBuilder<'a> {
     /// The rules the matches refer to.
     pub rules: &'a RuleSet,
@@ -183,7 +190,7 @@ impl FindingBuilder<'_> {
         matches: &[Match],
         out: &mut Vec<Finding>,
     ) {
-        let (rules, opts) = (self.rules, self.opts);
+        let (rules, opts) = (self.rules, &self.opts);
         for m in matches {
             let rule: &Rule = rules.get(m.rule as usize);
             let secret = &buf[m.secret_start..m.secret_end];
@@ -214,6 +221,14 @@ impl FindingBuilder<'_> {
                 git: None,
                 blob: None,
                 occurrences: Vec::new(),
+                policy: crate::policy::Marks {
+                    inline: crate::policy::inline_allow(buf, m.secret_start, m.secret_end),
+                    secret_hits: opts
+                        .policy
+                        .as_ref()
+                        .map_or_else(Vec::new, |p| p.secret_hits(secret)),
+                    ..Default::default()
+                },
             });
         }
     }
@@ -221,7 +236,7 @@ impl FindingBuilder<'_> {
 
 /// The line holding the start of `m`'s secret, trimmed around it, with every secret that touches
 /// it redacted (unless `no_redact`).
-fn context_line(buf: &[u8], m: &Match, all: &[Match], opts: FindingOptions) -> String {
+fn context_line(buf: &[u8], m: &Match, all: &[Match], opts: &FindingOptions) -> String {
     // Only bytes near the secret can be shown, so look no further (keeps many findings on one
     // long line linear rather than quadratic).
     const REACH: usize = CONTEXT_CHARS * 4;

@@ -3,11 +3,11 @@
 //! Data flows in one line, and the modules mirror it:
 //!
 //! ```text
-//! source ──> chunk ──> prefilter ──> verify ──> finding ──> report ──> exit code
-//! (files,    (whole    (one Aho-     (regex on   (location,  (human, json,
-//!  stdin)     file or   Corasick      a window    redaction,  jsonl, sarif)
-//!             stream    automaton     per hit,    fingerprint)
-//!             pieces)   over all      entropy,
+//! source ──> chunk ──> prefilter ──> verify ──> finding ──> policy ──> report ──> exit code
+//! (files,    (whole    (one Aho-     (regex on   (location,  (allowlist,  (human, json,  (gate)
+//!  stdin,     file or   Corasick      a window    redaction,  inline       jsonl, sarif;
+//!  git)       stream    automaton     per hit,    fingerprint) allow,       summary)
+//!             pieces)   over all      entropy,                 baseline)
 //!                       keywords)     checksums)
 //! ```
 //!
@@ -21,7 +21,10 @@
 //!   the prefilter and verification together for one buffer.
 //! - [`rules`]: the rule format, the built-in rule files and [`rules::RuleSet`].
 //! - [`finding`]: [`finding::Finding`], what a user sees, redacted by default.
-//! - [`report`]: the output formats.
+//! - [`policy`]: [`policy::Policy`] (the `.leakhound.toml` allowlist), [`policy::Enforcer`]
+//!   (allowlist, inline comments, baseline and severity gate applied to batches of findings) and
+//!   [`policy::Summary`], the audit summary every format carries.
+//! - [`report`]: the output formats, and `leakhound report`'s table and HTML page.
 //! - [`scan`]: options, events and counters shared by the sources and the reporter.
 //! - [`hook`]: git hooks (`pre-receive`, `pre-push`, `pre-commit`): the objects a push or a
 //!   commit adds, scanned within a time budget, and the verdict.
@@ -33,6 +36,7 @@ pub mod chunk;
 pub mod engine;
 pub mod finding;
 pub mod hook;
+pub mod policy;
 pub mod prefilter;
 pub mod report;
 pub mod rules;

@@ -13,8 +13,10 @@ use crossbeam_channel::{bounded, Sender};
 
 use leakhound::finding::FindingOptions;
 use leakhound::hook::{self, install::HookKind, push::RepoLocation, HookSettings, PushCheck};
-use leakhound::report::{self, Format};
-use leakhound::rules::{check, Confidence, RuleSet, RuleSetBuilder};
+use leakhound::policy::baseline::BaselineWriter;
+use leakhound::policy::{Baseline, Date, EnforcerBuilder, Policy, Scope, POLICY_FILE};
+use leakhound::report::{self, audit, Format};
+use leakhound::rules::{check, Confidence, RuleSet, RuleSetBuilder, Severity};
 use leakhound::scan::{Counters, Event, ScanConfig};
 use leakhound::source;
 use leakhound::source::git::GitScope;
@@ -34,8 +36,9 @@ const EXIT_ERROR: u8 = 2;
     version,
     about = "A high-throughput streaming secrets and pattern scanner",
     long_about = "leakhound finds leaked credentials, and any pattern you define, in files, \
-directories and endless streams.\n\nExit codes: 0 no findings; 1 findings (see --exit-code); \
-2 error (bad arguments or rules, or inputs that could not be read while nothing was found)."
+directories and endless streams.\n\nExit codes: 0 no findings at or above --fail-on; 1 findings \
+that fail the gate (see --exit-code); 2 error (bad arguments, rules or policy, or inputs that \
+could not be read while nothing failed the gate)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -58,6 +61,96 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Check a policy file.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Turn a saved json result into a summary table, JSON summary or HTML page.
+    Report(ReportArgs),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file (default: ./.leakhound.toml): unknown keys, bad globs or regexes,
+    /// entries without a reason, entries past expiry (errors) or expiring within 30 days
+    /// (warnings), and its rules' examples. Errors name the line.
+    Check {
+        /// The policy file.
+        file: Option<PathBuf>,
+        /// Judge expiry on this date (YYYY-MM-DD) instead of today.
+        #[arg(long, value_name = "DATE", hide = true, value_parser = parse_date)]
+        today: Option<Date>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Json,
+    Html,
+}
+
+#[derive(Args)]
+struct ReportArgs {
+    /// A result written by `scan -f json` or `git -f json`.
+    result: PathBuf,
+    /// table (for people), json (the summary, for machines) or html (one self-contained page).
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    format: ReportFormat,
+    /// Write to FILE instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// Policy, baseline and gate options shared by `scan` and `git`.
+#[derive(Args)]
+struct PolicyArgs {
+    /// Report only findings whose fingerprint is not in this baseline file.
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Write the findings of this scan (all not suppressed, baselined or not) as a baseline.
+    #[arg(long, value_name = "FILE")]
+    baseline_out: Option<PathBuf>,
+    /// Fail (exit with --exit-code) only for findings at or above this severity; findings below
+    /// it are still reported.
+    #[arg(long, value_enum, value_name = "SEVERITY", default_value = "low")]
+    fail_on: SeverityArg,
+    /// Also list suppressed findings, each with the reason that suppressed it (SARIF always
+    /// carries them, marked as suppressed).
+    #[arg(long)]
+    show_suppressed: bool,
+    /// Do not read the .leakhound.toml found at the scan root.
+    #[arg(long)]
+    no_policy_file: bool,
+    /// Judge exception expiry on this date (YYYY-MM-DD) instead of today.
+    #[arg(long, value_name = "DATE", hide = true, value_parser = parse_date)]
+    today: Option<Date>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl SeverityArg {
+    fn severity(self) -> Severity {
+        match self {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).ok_or_else(|| format!("'{s}' is not a date (YYYY-MM-DD)"))
 }
 
 #[derive(Subcommand)]
@@ -138,7 +231,8 @@ enum RulesCommand {
 
 #[derive(Args)]
 struct RuleArgs {
-    /// Add the rules of a TOML rule file (repeatable).
+    /// Add the rules, and the allowlist if it has one, of a TOML rule or policy file
+    /// (repeatable). Scans also read .leakhound.toml at the scan root unless --no-policy-file.
     #[arg(long = "config", short = 'c', value_name = "FILE")]
     config: Vec<PathBuf>,
     /// Use only the rules from --config files, not the built-in ones.
@@ -217,6 +311,8 @@ struct ScanArgs {
     rules: RuleArgs,
     #[command(flatten)]
     out: OutputArgs,
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// Memory-map files at least this large; read smaller ones (for measuring the crossover).
     #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = leakhound::scan::parse_size, hide = true)]
     mmap_threshold: u64,
@@ -237,6 +333,8 @@ struct GitArgs {
     rules: RuleArgs,
     #[command(flatten)]
     out: OutputArgs,
+    #[command(flatten)]
+    policy: PolicyArgs,
     /// Scan only history reachable from REF (repeatable). Default: every ref.
     #[arg(long = "branch", value_name = "REF")]
     branches: Vec<String>,
@@ -261,6 +359,8 @@ fn main() -> ExitCode {
         Command::Git(args) => run_git(args),
         Command::Hook { command } => run_hook(command),
         Command::Rules { command } => run_rules(command),
+        Command::Policy { command } => run_policy(command),
+        Command::Report(args) => run_report(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
@@ -281,7 +381,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-fn load_rules(args: &RuleArgs) -> Result<Arc<RuleSet>> {
+/// Load rules from the built-ins, `--config` files and `policy_file` (the discovered
+/// `.leakhound.toml`, if any).
+fn load_rules(args: &RuleArgs, policy_file: Option<&std::path::Path>) -> Result<Arc<RuleSet>> {
     let mut b = RuleSetBuilder::new();
     b.builtin(!args.no_builtin_rules);
     b.min_confidence(match args.min_confidence {
@@ -292,7 +394,7 @@ fn load_rules(args: &RuleArgs) -> Result<Arc<RuleSet>> {
     for id in &args.disable {
         b.disable(id);
     }
-    for f in &args.config {
+    for f in args.config.iter().map(PathBuf::as_path).chain(policy_file) {
         b.add_file(f)?;
     }
     for w in b.warnings() {
@@ -313,6 +415,7 @@ fn scan_config(out: &OutputArgs) -> ScanConfig {
         binary: out.binary,
         findings: FindingOptions {
             no_redact: out.no_redact,
+            policy: None,
         },
         ..defaults
     }
@@ -330,6 +433,16 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     } else {
         args.paths.clone()
     };
+    // The scan root: the one directory given, or else the current directory.
+    let root = match paths.as_slice() {
+        [p] if p.is_dir() => p.clone(),
+        _ => PathBuf::from("."),
+    };
+    let scope = Scope {
+        source: "files".into(),
+        paths: paths.iter().map(|p| source::display_path(p)).collect(),
+        ..Scope::default()
+    };
     // A single missing path is a usage error; with several, each missing one is a warning.
     if let [p] = paths.as_slice() {
         if p.as_os_str() != "-" && std::fs::symlink_metadata(p).is_err() {
@@ -339,6 +452,12 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
     run_pipeline(
         &args.rules,
         &args.out,
+        &args.policy,
+        PolicyRoot {
+            dir: Some(root.clone()),
+            prefix: source::display_path(&root),
+            scope,
+        },
         cfg,
         move |scanner, cfg, counters, tx| {
             let (stdin, files): (Vec<_>, Vec<_>) =
@@ -366,9 +485,23 @@ fn run_git(args: GitArgs) -> Result<u8> {
         all_objects: args.all_objects,
         all_occurrences: args.all_occurrences,
     };
+    let summary_scope = Scope {
+        source: "git".into(),
+        paths: vec![source::display_path(&repo)],
+        refs: args.branches.clone(),
+        range: args.range.clone(),
+        since: args.since.clone(),
+        ..Scope::default()
+    };
     run_pipeline(
         &args.rules,
         &args.out,
+        &args.policy,
+        PolicyRoot {
+            dir: leakhound::policy::work_tree_root(&repo),
+            prefix: String::new(),
+            scope: summary_scope,
+        },
         cfg,
         move |scanner, cfg, counters, tx| {
             source::git::scan_history(&repo, &scope, scanner, cfg, counters, tx)?;
@@ -381,16 +514,82 @@ fn run_git(args: GitArgs) -> Result<u8> {
 type SourceFn =
     dyn FnOnce(&Arc<Scanner>, &ScanConfig, &Arc<Counters>, &Sender<Event>) -> Result<()> + Send;
 
+/// Where a scan's policy file is looked for and what the summary says was scanned.
+struct PolicyRoot {
+    /// The directory whose `.leakhound.toml` applies (none for a bare repository).
+    dir: Option<PathBuf>,
+    /// The scan root as reported paths spell it; allowlist path globs are relative to it.
+    prefix: String,
+    /// The scope for the summary (rules, policy files, baseline and date are filled in here).
+    scope: Scope,
+}
+
 /// Load rules, run `source` on its own thread and report its events on this one; the exit code.
 fn run_pipeline(
     rule_args: &RuleArgs,
     args: &OutputArgs,
-    cfg: ScanConfig,
+    policy_args: &PolicyArgs,
+    root: PolicyRoot,
+    mut cfg: ScanConfig,
     source: impl FnOnce(&Arc<Scanner>, &ScanConfig, &Arc<Counters>, &Sender<Event>) -> Result<()>
         + Send
         + 'static,
 ) -> Result<u8> {
-    let rules = load_rules(rule_args)?;
+    let discovered = root
+        .dir
+        .as_ref()
+        .map(|d| {
+            if d.as_os_str() == "." {
+                PathBuf::from(POLICY_FILE)
+            } else {
+                d.join(POLICY_FILE)
+            }
+        })
+        .filter(|p| !policy_args.no_policy_file && p.is_file())
+        // Named with --config too: read it once.
+        .filter(|p| {
+            let canon = std::fs::canonicalize(p).ok();
+            !rule_args
+                .config
+                .iter()
+                .any(|c| std::fs::canonicalize(c).ok() == canon)
+        });
+    let rules = load_rules(rule_args, discovered.as_deref())?;
+    let mut policy = Policy::empty();
+    for f in rule_args.config.iter().chain(&discovered) {
+        policy.merge(Policy::load(f)?);
+    }
+    let today = policy_args.today.unwrap_or_else(Date::today);
+    if !args.quiet {
+        // Expiring entries are listed in the summary; an expired one deserves a warning now.
+        for w in policy.review(today).iter().filter(|w| w.expired) {
+            eprintln!("leakhound: warning: {w}");
+        }
+    }
+    let policy = Arc::new(policy);
+    cfg.findings.policy = Some(Arc::clone(&policy));
+    let mut enforcer = EnforcerBuilder::new();
+    enforcer
+        .today(today)
+        .fail_on(policy_args.fail_on.severity())
+        .root(&root.prefix);
+    if let Some(b) = &policy_args.baseline {
+        enforcer.baseline(Baseline::load(b)?);
+    }
+    let mut enforcer = enforcer.build(Arc::clone(&policy));
+    let mut baseline_out = policy_args
+        .baseline_out
+        .as_ref()
+        .map(|_| BaselineWriter::new());
+    let scope = Scope {
+        rules_version: Scope::rules_version(&rules),
+        policy_files: policy.files().to_vec(),
+        baseline: policy_args
+            .baseline
+            .as_ref()
+            .map(|b| source::display_path(b)),
+        ..root.scope
+    };
     let scanner = Arc::new(Scanner::new(Arc::clone(&rules)));
     let (out, to_terminal): (Box<dyn Write + Send>, bool) = match &args.output {
         Some(p) => (
@@ -436,13 +635,25 @@ fn run_pipeline(
         Arc::clone(&counters),
     );
 
+    let show_suppressed = policy_args.show_suppressed || format == Format::Sarif;
     let mut findings = 0u64;
     let mut write_error = None;
     for event in rx.iter() {
         let written = match event {
             Event::Findings(found) => {
-                findings += found.len() as u64;
-                reporter.findings(&found)
+                let split = enforcer.apply(found);
+                findings += split.reported.len() as u64;
+                if let Some(w) = &mut baseline_out {
+                    w.add(&split.reported);
+                    w.add(&split.baselined);
+                }
+                reporter.findings(&split.reported).and_then(|()| {
+                    if show_suppressed && !split.suppressed.is_empty() {
+                        reporter.suppressed(&split.suppressed)
+                    } else {
+                        Ok(())
+                    }
+                })
             }
             Event::Occurrences(map) => reporter.occurrences(&map),
             Event::Warning(msg) => {
@@ -467,7 +678,19 @@ fn run_pipeline(
     }
     source_result?;
     let stats = counters.stats(start.elapsed(), findings);
+    let summary = enforcer.summary(scope);
+    reporter.summary(&summary).context("writing results")?;
     reporter.finish(&stats).context("writing results")?;
+    if let (Some(w), Some(path)) = (&baseline_out, &policy_args.baseline_out) {
+        w.write(path)?;
+        if !args.quiet {
+            eprintln!(
+                "leakhound: wrote a baseline of {} finding(s) to {}",
+                w.len(),
+                path.display()
+            );
+        }
+    }
     if !args.quiet && format == Format::Human {
         eprintln!(
             "leakhound: {} finding(s) in {} file(s), {} scanned in {:.2}s ({} MB/s); skipped {} binary, {} too large, {} LFS pointers; {} error(s)",
@@ -481,8 +704,11 @@ fn run_pipeline(
             stats.skipped.lfs_pointer,
             stats.errors,
         );
+        for line in summary.lines() {
+            eprintln!("leakhound: {line}");
+        }
     }
-    Ok(if stats.findings > 0 {
+    Ok(if enforcer.gate_failed() {
         args.exit_code
     } else if stats.errors > 0 {
         EXIT_ERROR
@@ -572,22 +798,41 @@ fn env_var(k: &str) -> Option<String> {
     std::env::var(k).ok().filter(|v| !v.is_empty())
 }
 
-/// Rules and `[hook]` settings for a hook: the --config files, else $LEAKHOUND_HOOK_CONFIG.
-fn hook_setup(args: &mut HookArgs) -> Result<(Arc<Scanner>, HookSettings, ScanConfig)> {
+/// What a hook runs with.
+struct HookSetup {
+    scanner: Arc<Scanner>,
+    settings: HookSettings,
+    cfg: ScanConfig,
+    policy: Arc<Policy>,
+}
+
+/// Rules, policy and `[hook]` settings for a hook: the --config files, else
+/// $LEAKHOUND_HOOK_CONFIG; for client hooks (`work_tree`), also the work tree's
+/// `.leakhound.toml`. The server hook never reads a policy from the pushed content.
+fn hook_setup(args: &mut HookArgs, work_tree: Option<&std::path::Path>) -> Result<HookSetup> {
     if args.rules.config.is_empty() {
         if let Some(c) = env_var("LEAKHOUND_HOOK_CONFIG") {
             args.rules.config.push(PathBuf::from(c));
         }
     }
     let mut settings = HookSettings::default();
+    let mut policy = Policy::empty();
     for f in &args.rules.config {
         let text = std::fs::read_to_string(f).with_context(|| format!("{}", f.display()))?;
         settings = HookSettings::from_toml(&f.display().to_string(), &text)?;
+        policy.merge(Policy::from_toml(&f.display().to_string(), &text)?);
+    }
+    let policy_file = work_tree
+        .map(|w| w.join(POLICY_FILE))
+        .filter(|p| p.is_file() && !args.rules.config.contains(p));
+    if let Some(p) = &policy_file {
+        policy.merge(Policy::load(p)?);
     }
     if let Some(t) = args.timeout {
         settings.timeout = t;
     }
-    let rules = load_rules(&args.rules)?;
+    let rules = load_rules(&args.rules, policy_file.as_deref())?;
+    let policy = Arc::new(policy);
     let defaults = ScanConfig::default();
     let cfg = ScanConfig {
         threads: args.threads.unwrap_or(defaults.threads),
@@ -595,10 +840,16 @@ fn hook_setup(args: &mut HookArgs) -> Result<(Arc<Scanner>, HookSettings, ScanCo
         binary: settings.binary,
         findings: FindingOptions {
             no_redact: args.no_redact,
+            policy: Some(Arc::clone(&policy)),
         },
         ..defaults
     };
-    Ok((Arc::new(Scanner::new(rules)), settings, cfg))
+    Ok(HookSetup {
+        scanner: Arc::new(Scanner::new(rules)),
+        settings,
+        cfg,
+        policy,
+    })
 }
 
 /// Print a hook's outcome on stderr, log it, and turn it into the exit code.
@@ -647,7 +898,12 @@ fn push_location() -> RepoLocation {
 fn run_hook(cmd: HookCommand) -> Result<u8> {
     match cmd {
         HookCommand::PreReceive(mut args) => {
-            let (scanner, settings, cfg) = hook_setup(&mut args)?;
+            let HookSetup {
+                scanner,
+                settings,
+                cfg,
+                policy,
+            } = hook_setup(&mut args, None)?;
             let mut input = Vec::new();
             io::stdin()
                 .read_to_end(&mut input)
@@ -660,6 +916,7 @@ fn run_hook(cmd: HookCommand) -> Result<u8> {
                 scan: cfg,
                 push_options: hook::protocol::push_options(&env_var),
                 known_prefix: None,
+                policy,
             };
             let outcome = check.run(updates)?;
             finish_hook("push", &outcome, &settings)
@@ -669,7 +926,13 @@ fn run_hook(cmd: HookCommand) -> Result<u8> {
             args: mut a,
             ..
         } => {
-            let (scanner, settings, cfg) = hook_setup(&mut a)?;
+            let repo = git2::Repository::open_from_env().context("opening the repository")?;
+            let HookSetup {
+                scanner,
+                settings,
+                cfg,
+                policy,
+            } = hook_setup(&mut a, repo.workdir())?;
             let mut input = Vec::new();
             io::stdin()
                 .read_to_end(&mut input)
@@ -678,7 +941,6 @@ fn run_hook(cmd: HookCommand) -> Result<u8> {
                 .into_iter()
                 .map(|p| p.update)
                 .collect();
-            let repo = git2::Repository::open_from_env().context("opening the repository")?;
             // What the remote is known to have: its remote-tracking refs (all refs when the
             // remote is a URL rather than a name).
             let known_prefix = remote
@@ -695,17 +957,25 @@ fn run_hook(cmd: HookCommand) -> Result<u8> {
                 scan: cfg,
                 push_options: Vec::new(),
                 known_prefix,
+                policy,
             };
             let outcome = check.run(updates)?;
             finish_hook("push", &outcome, &settings)
         }
         HookCommand::PreCommit(mut args) => {
-            let (scanner, settings, cfg) = hook_setup(&mut args)?;
             let start = Instant::now();
             let repo = git2::Repository::open_from_env().context("opening the repository")?;
+            let HookSetup {
+                scanner,
+                settings,
+                cfg,
+                policy,
+            } = hook_setup(&mut args, repo.workdir())?;
             let counters = Counters::default();
-            let (findings, warnings) = hook::staged::scan_staged(&repo, &scanner, &cfg, &counters)?;
+            let (found, warnings) = hook::staged::scan_staged(&repo, &scanner, &cfg, &counters)?;
+            let (findings, suppressed) = hook::apply_policy(&policy, settings.inline_allow, found);
             let outcome = hook::Outcome {
+                suppressed,
                 verdict: if findings.is_empty() {
                     hook::Verdict::Accept
                 } else {
@@ -760,7 +1030,7 @@ fn run_hook(cmd: HookCommand) -> Result<u8> {
 fn run_rules(cmd: RulesCommand) -> Result<u8> {
     match cmd {
         RulesCommand::List { rules, json } => {
-            let set = load_rules(&rules)?;
+            let set = load_rules(&rules, None)?;
             let mut out = io::BufWriter::new(io::stdout().lock());
             if json {
                 let list: Vec<_> = set
@@ -823,4 +1093,97 @@ fn run_rules(cmd: RulesCommand) -> Result<u8> {
             Ok(if report.ok() { EXIT_CLEAN } else { 1 })
         }
     }
+}
+
+fn run_policy(cmd: PolicyCommand) -> Result<u8> {
+    let PolicyCommand::Check { file, today } = cmd;
+    let file = file.unwrap_or_else(|| PathBuf::from(POLICY_FILE));
+    let name = file.display().to_string();
+    let policy = match Policy::load(&file) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(1);
+        }
+    };
+    let mut b = RuleSetBuilder::new();
+    b.builtin(false);
+    let rules = match b.add_file(&file).and_then(|b| b.build()) {
+        Ok(set) => set,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(1);
+        }
+    };
+    for w in b.warnings() {
+        eprintln!("warning: {w}");
+    }
+    // A rule id that no rule has (built-in or in the file) is most likely a typo: the entry
+    // would never match on it.
+    let builtin = RuleSet::builtin()?;
+    for e in policy.entries() {
+        for id in &e.rules {
+            let known = |set: &RuleSet| set.rules().iter().any(|r| r.id == *id);
+            if !known(&builtin) && !known(&rules) {
+                eprintln!(
+                    "warning: {}: allowlist entry names rule '{id}', which no rule has",
+                    e.label()
+                );
+            }
+        }
+    }
+    let today = today.unwrap_or_else(Date::today);
+    let mut errors = 0;
+    for note in policy.review(today) {
+        if note.expired {
+            errors += 1;
+            eprintln!("error: {note}");
+        } else {
+            eprintln!("warning: {note}");
+        }
+    }
+    if !rules.is_empty() {
+        eprintln!("note: the rules compile; `leakhound rules check {name}` runs their examples");
+    }
+    println!(
+        "{name}: {} allowlist entr{}, {} rule(s), hook settings: {}: {}",
+        policy.entries().len(),
+        if policy.entries().len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
+        rules.len(),
+        if policy.hook().is_some() { "yes" } else { "no" },
+        if errors == 0 {
+            "ok".to_string()
+        } else {
+            format!("{errors} error(s)")
+        }
+    );
+    Ok(if errors == 0 { EXIT_CLEAN } else { 1 })
+}
+
+fn run_report(args: ReportArgs) -> Result<u8> {
+    let name = args.result.display().to_string();
+    let text = std::fs::read_to_string(&args.result).with_context(|| name.clone())?;
+    let doc = audit::ResultDoc::parse(&name, &text)?;
+    let out = match args.format {
+        ReportFormat::Table => audit::table(&doc),
+        ReportFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&audit::summary_json(&doc))?;
+            s.push('\n');
+            s
+        }
+        ReportFormat::Html => audit::html(&doc),
+    };
+    match &args.output {
+        Some(p) => std::fs::write(p, out).with_context(|| p.display().to_string())?,
+        None => {
+            let mut so = io::stdout().lock();
+            so.write_all(out.as_bytes())?;
+            so.flush()?;
+        }
+    }
+    Ok(EXIT_CLEAN)
 }

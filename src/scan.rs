@@ -52,7 +52,10 @@ impl Default for ScanConfig {
             binary: false,
             follow_links: false,
             respect_gitignore: false,
-            findings: FindingOptions { no_redact: false },
+            findings: FindingOptions {
+                no_redact: false,
+                policy: None,
+            },
         }
     }
 }

@@ -56,7 +56,7 @@ fn no_redact_shows_secret() {
         .args(["--no-redact", "-f", "jsonl", "a.env"])
         .run();
     assert_eq!(code, 1);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     assert_eq!(v["secret"], key.as_str());
 }
 
@@ -139,7 +139,7 @@ fn stdin_is_scanned_with_line_numbers() {
         .stdin(input)
         .run();
     assert_eq!(code, 1);
-    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     assert_eq!(v["path"], "<stdin>");
     assert_eq!(v["line"], 3);
     assert_eq!(v["column"], 3);
@@ -199,7 +199,9 @@ fn git_dir_not_scanned_but_gitignored_files_are() {
         .args(["-f", "jsonl", "repo"])
         .run();
     assert_eq!(code, 1);
-    assert_eq!(out.lines().count(), 1);
+    // One finding, then the summary line.
+    assert_eq!(out.lines().count(), 2);
+    assert!(out.lines().nth(1).unwrap().starts_with("{\"summary\":"));
     assert!(out.contains("repo/.env"));
     let (code, out, _) = d
         .cmd()

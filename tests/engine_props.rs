@@ -18,7 +18,10 @@ fn scanner() -> Arc<Scanner> {
     Arc::new(Scanner::new(Arc::new(rules)))
 }
 
-const OPTS: FindingOptions = FindingOptions { no_redact: true };
+const OPTS: FindingOptions = FindingOptions {
+    no_redact: true,
+    policy: None,
+};
 
 fn whole(scanner: &Arc<Scanner>, data: &[u8]) -> Vec<Finding> {
     let mut scratch = scanner.scratch();

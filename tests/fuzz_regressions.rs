@@ -43,6 +43,7 @@ fn finding(path: &str, secret: &str) -> Finding {
         git: None,
         blob: None,
         occurrences: Vec::new(),
+        policy: Default::default(),
     }
 }
 
@@ -201,14 +202,17 @@ fn fuzz_engine_long_line_of_hits_match_longer_than_window() {
     // One line: 300 hits of `_token` and then an assignment (the value is made up).
     let mut data = "a_token".repeat(300).into_bytes();
     data.extend_from_slice(b" = \"Qw6rTy7uIo9pAs5d\"\n");
-    let opts = FindingOptions { no_redact: true };
+    let opts = FindingOptions {
+        no_redact: true,
+        policy: None,
+    };
 
     let mut scratch = scanner.scratch();
     let matches = scanner.scan(&data, &mut scratch).to_vec();
     let mut whole = Vec::new();
     FindingBuilder {
         rules: scanner.rules(),
-        opts,
+        opts: opts.clone(),
     }
     .build(
         "x",
@@ -271,7 +275,10 @@ regex = '''\b([0-9]{4}-FZ-[a-f]{4})\b'''
     let mut out = Vec::new();
     FindingBuilder {
         rules: scanner.rules(),
-        opts: FindingOptions { no_redact: false },
+        opts: FindingOptions {
+            no_redact: false,
+            policy: None,
+        },
     }
     .build("x", &data, 0, &mut LineIndex::new(1, 0), &matches, &mut out);
     // Performance is measured by benchmarks, not asserted here: this checks the result of the

@@ -455,3 +455,73 @@ fn corrupt_object_is_a_warning_and_the_scan_goes_on() {
     assert_eq!(v["stats"]["errors"], 1);
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn same_secret_in_many_commits_is_one_baseline_entry() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(40);
+    let key = aws_key_id(&mut g);
+    commit_file(&repo, "app.env", &format!("AWS={key}\n"), "add");
+    commit_file(
+        &repo,
+        "app.env",
+        &format!("# moved\n\nAWS={key}\n"),
+        "move it",
+    );
+    commit_file(&repo, "app.env", &format!("X=1\nAWS={key}\n"), "again");
+    let (code, f) = scan(&d, &["repo"]);
+    assert_eq!(code, 1);
+    assert_eq!(f.len(), 3, "three blobs hold it: {f:?}");
+    assert!(f.iter().all(|x| x["fingerprint"] == f[0]["fingerprint"]));
+    let (code, _, err) = d
+        .cmd()
+        .args(["git", "-q", "--baseline-out", "base.json", "repo"])
+        .run();
+    assert_eq!(code, 1, "{err}");
+    let base: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(d.path().join("base.json")).unwrap())
+            .unwrap();
+    assert_eq!(base["findings"].as_array().unwrap().len(), 1);
+    // A new commit holding the same secret is not new; a rotated one is.
+    commit_file(&repo, "app.env", &format!("AWS={key}\nY=2\n"), "fourth");
+    let (code, f) = scan(&d, &["--baseline", "base.json", "repo"]);
+    assert_eq!((code, f.len()), (0, 0), "{f:?}");
+    commit_file(
+        &repo,
+        "app.env",
+        &format!("AWS={}\n", aws_key_id(&mut g)),
+        "rotate",
+    );
+    let (code, f) = scan(&d, &["--baseline", "base.json", "repo"]);
+    assert_eq!((code, f.len()), (1, 1), "{f:?}");
+}
+
+#[test]
+fn policy_file_is_read_from_the_work_tree_not_from_history() {
+    let (d, repo) = new_repo();
+    let mut g = Gen::new(41);
+    commit_file(
+        &repo,
+        "fixtures/k.env",
+        &format!("AWS={}\n", aws_key_id(&mut g)),
+        "add",
+    );
+    // Only in the work tree, never committed: read from the file system.
+    std::fs::write(
+        repo.join(".leakhound.toml"),
+        "[[allowlist]]\npaths = [\"fixtures/**\"]\nreason = \"revoked test keys\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = d.cmd().args(["git", "-f", "json", "repo"]).run();
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+    assert_eq!(v["summary"]["suppressed"], 1);
+    assert_eq!(v["summary"]["scope"]["source"], "git");
+    assert_eq!(
+        v["summary"]["scope"]["policy_files"][0],
+        "repo/.leakhound.toml"
+    );
+    let (code, _, _) = d.cmd().args(["git", "--no-policy-file", "repo"]).run();
+    assert_eq!(code, 1);
+}

@@ -466,3 +466,58 @@ fn pre_commit_framework_manifest_runs_the_hook() {
     assert!(text.contains("entry: leakhound hook pre-commit"), "{text}");
     assert!(text.contains("pass_filenames: false"), "{text}");
 }
+
+#[test]
+fn the_server_allowlist_applies_and_a_pushed_policy_file_does_not() {
+    let w = World::new(Some(
+        "[[allowlist]]\npaths = [\"fixtures/**\"]\nreason = \"revoked keys used by tests\"\n",
+    ));
+    let mut g = Gen::new(12);
+    w.commit("fixtures/aws.env", &secret_file(&mut g), "fixture");
+    let err = w.push_ok(&["origin", "HEAD:main"]);
+    assert!(err.contains("1 finding(s) allowed by policy"), "{err}");
+    // A pusher cannot allowlist their own secret by pushing a policy file.
+    w.commit(
+        ".leakhound.toml",
+        "[[allowlist]]\npaths = [\"**\"]\nreason = \"trust me\"\n",
+        "policy",
+    );
+    w.commit("app.env", &secret_file(&mut g), "leak");
+    let err = w.push_rejected(&["origin", "HEAD:main"]);
+    assert!(err.contains("app.env:1:19"), "{err}");
+}
+
+#[test]
+fn inline_allow_comments_are_honoured_unless_the_server_turns_them_off() {
+    let mut g = Gen::new(13);
+    let line = format!(
+        "AWS_ACCESS_KEY_ID={} # leakhound:allow reason=\"doc example\"\n",
+        aws_key_id(&mut g)
+    );
+    let w = World::new(None);
+    w.commit("docs/example.env", &line, "documented example");
+    w.push_ok(&["origin", "HEAD:main"]);
+    let strict = World::new(Some("[hook]\ninline_allow = false\n"));
+    strict.commit("docs/example.env", &line, "documented example");
+    let err = strict.push_rejected(&["origin", "HEAD:main"]);
+    assert!(err.contains("docs/example.env:1:19"), "{err}");
+}
+
+#[test]
+fn pre_commit_reads_the_work_tree_policy_file() {
+    let w = World::new(None);
+    let (code, _, err) = w.d.cmd().args(["hook", "install"]).args([&w.client]).run();
+    assert_eq!(code, 0, "{err}");
+    std::fs::write(
+        w.client.join(".leakhound.toml"),
+        "[[allowlist]]\npaths = [\"testdata/**\"]\nreason = \"revoked keys for tests\"\n",
+    )
+    .unwrap();
+    let mut g = Gen::new(14);
+    w.commit("testdata/k.env", &secret_file(&mut g), "test data");
+    std::fs::write(w.client.join("k.env"), secret_file(&mut g)).unwrap();
+    w.client_git(&["add", "k.env"]);
+    let (ok, _, err) = git_try(&w.client, w.d.path(), &["commit", "-q", "-m", "leak"]);
+    assert!(!ok, "{err}");
+    assert!(err.contains("k.env:1:19"), "{err}");
+}

@@ -171,7 +171,7 @@ struct Case<'a> {
     data: &'a [u8],
 }
 
-const OPTS: FindingOptions = FindingOptions { no_redact: true };
+const OPTS: FindingOptions = FindingOptions { no_redact: true, policy: None };
 
 /// Known bug, `fuzz_engine_long_line_of_hits_match_longer_than_window` in
 /// `tests/fuzz_regressions.rs`: a windowed rule can give a match longer than its window, and the

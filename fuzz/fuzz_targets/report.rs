@@ -181,6 +181,7 @@ fn finding(i: &Input<'_>, rules: &RuleSet) -> Finding {
         }),
         blob: i.blob.as_ref().map(Text::get),
         occurrences: Vec::new(),
+        policy: Default::default(),
     }
 }
 

@@ -24,6 +24,7 @@ use serde::Deserialize;
 
 use crate::engine::Scanner;
 use crate::finding::Finding;
+use crate::policy::{EnforcerBuilder, Policy};
 use crate::scan::{Counters, ScanConfig};
 use protocol::RefUpdate;
 use push::RepoLocation;
@@ -106,6 +107,9 @@ pub struct HookSettings {
     pub log_file: Option<PathBuf>,
     /// Findings printed in a rejection; the rest are counted.
     pub max_findings_shown: usize,
+    /// Honour `leakhound:allow` comments in pushed or staged content. Whoever commits a secret
+    /// can also write the comment; turn this off to accept only the server's allowlist.
+    pub inline_allow: bool,
 }
 
 impl Default for HookSettings {
@@ -118,6 +122,7 @@ impl Default for HookSettings {
             allow_bypass: false,
             log_file: None,
             max_findings_shown: DEFAULT_MAX_SHOWN,
+            inline_allow: true,
         }
     }
 }
@@ -218,8 +223,10 @@ impl Verdict {
 pub struct Outcome {
     /// The decision.
     pub verdict: Verdict,
-    /// What was found (empty unless rejected).
+    /// What was found and not allowed by the policy (empty unless rejected).
     pub findings: Vec<Finding>,
+    /// Findings the policy allowed (an allowlist entry or an inline comment).
+    pub suppressed: Vec<Finding>,
     /// Per-object problems.
     pub warnings: Vec<String>,
     /// Ref updates in the push.
@@ -251,6 +258,8 @@ pub struct PushCheck {
     /// Only refs under this prefix count as already known (pre-push: `refs/remotes/<remote>/`);
     /// `None`: every ref.
     pub known_prefix: Option<String>,
+    /// The allowlist applied to what is found (the server's, never one from the push).
+    pub policy: Arc<Policy>,
 }
 
 impl PushCheck {
@@ -260,6 +269,7 @@ impl PushCheck {
         let mut outcome = Outcome {
             verdict: Verdict::Accept,
             findings: Vec::new(),
+            suppressed: Vec::new(),
             warnings: Vec::new(),
             refs: updates.len(),
             commits: 0,
@@ -288,6 +298,13 @@ impl PushCheck {
                 ..self.scan.clone()
             };
             let (loc, scanner, prefix) = (self.location, self.scanner, self.known_prefix);
+            let cfg = ScanConfig {
+                findings: crate::finding::FindingOptions {
+                    policy: Some(Arc::clone(&self.policy)),
+                    ..cfg.findings
+                },
+                ..cfg
+            };
             move || {
                 let result = check_push(
                     &loc,
@@ -315,12 +332,15 @@ impl PushCheck {
                 outcome.blobs = r.blobs;
                 outcome.bytes = bytes;
                 outcome.warnings = r.warnings;
-                outcome.verdict = if r.findings.is_empty() {
+                let (reported, suppressed) =
+                    apply_policy(&self.policy, self.settings.inline_allow, r.findings);
+                outcome.verdict = if reported.is_empty() {
                     Verdict::Accept
                 } else {
                     Verdict::Reject
                 };
-                outcome.findings = r.findings;
+                outcome.findings = reported;
+                outcome.suppressed = suppressed;
             }
             Err(_) => {
                 cancel.store(true, Ordering::Relaxed);
@@ -330,6 +350,24 @@ impl PushCheck {
         outcome.elapsed = start.elapsed();
         Ok(outcome)
     }
+}
+
+/// Split findings into (reported, suppressed) by `policy`; inline `leakhound:allow` comments
+/// count only when `inline_allow`.
+pub fn apply_policy(
+    policy: &Arc<Policy>,
+    inline_allow: bool,
+    mut findings: Vec<Finding>,
+) -> (Vec<Finding>, Vec<Finding>) {
+    if !inline_allow {
+        for f in &mut findings {
+            f.policy.inline = None;
+        }
+    }
+    let split = EnforcerBuilder::new()
+        .build(Arc::clone(policy))
+        .apply(findings);
+    (split.reported, split.suppressed)
 }
 
 struct Checked {
@@ -376,6 +414,13 @@ pub fn render(outcome: &Outcome, max_shown: usize, kind: &str) -> String {
         let _ = writeln!(
             s,
             "leakhound: the push asked to skip the secret scan (leakhound.skip), but this server does not allow that; scanning"
+        );
+    }
+    if !outcome.suppressed.is_empty() {
+        let _ = writeln!(
+            s,
+            "leakhound: {} finding(s) allowed by policy (allowlist or leakhound:allow comments)",
+            outcome.suppressed.len()
         );
     }
     match &outcome.verdict {

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 
 use super::Reporter;
 use crate::finding::Finding;
+use crate::policy::Summary;
 use crate::rules::Severity;
 use crate::scan::Stats;
 
@@ -54,19 +55,56 @@ fn severity_color(s: Severity) -> &'static str {
     }
 }
 
-impl Reporter for Human {
-    fn findings(&mut self, found: &[Finding]) -> io::Result<()> {
-        for f in found {
-            let loc = self.paint("35", &format!("{}:{}:{}", f.path, f.line, f.column));
-            let rule = self.paint("1", &f.rule_id);
-            let sev = self.paint(severity_color(f.severity), f.severity.as_str());
+impl Human {
+    fn write_one(&mut self, f: &Finding) -> io::Result<()> {
+        let loc = self.paint("35", &format!("{}:{}:{}", f.path, f.line, f.column));
+        let rule = self.paint("1", &f.rule_id);
+        let sev = self.paint(severity_color(f.severity), f.severity.as_str());
+        let tag = if f.policy.suppression.is_some() {
+            self.paint("2", " (suppressed)")
+        } else {
+            String::new()
+        };
+        writeln!(
+            self.out,
+            "{loc}: {rule} [{sev}, confidence {}] {}{tag}",
+            f.confidence.as_str(),
+            f.rule_name
+        )?;
+        writeln!(self.out, "    {}", f.context)?;
+        if let Some(s) = &f.policy.suppression {
+            match &s.entry {
+                Some(entry) => writeln!(self.out, "    suppressed by {entry}: {}", s.reason)?,
+                None => writeln!(self.out, "    suppressed inline: {}", s.reason)?,
+            }
+        }
+        for e in &f.policy.expired_exceptions {
             writeln!(
                 self.out,
-                "{loc}: {rule} [{sev}, confidence {}] {}",
-                f.confidence.as_str(),
-                f.rule_name
+                "    exception {} expired on {} ({}); reported again",
+                e.entry.as_deref().unwrap_or("?"),
+                e.expires.as_deref().unwrap_or("?"),
+                e.reason
             )?;
-            writeln!(self.out, "    {}", f.context)?;
+        }
+        Ok(())
+    }
+}
+
+impl Reporter for Human {
+    fn suppressed(&mut self, found: &[Finding]) -> io::Result<()> {
+        self.findings(found)
+    }
+
+    fn summary(&mut self, _summary: &Summary) -> io::Result<()> {
+        // The footer goes to stderr with the scan's statistics (see `main.rs`), so that stdout
+        // holds findings only.
+        Ok(())
+    }
+
+    fn findings(&mut self, found: &[Finding]) -> io::Result<()> {
+        for f in found {
+            self.write_one(f)?;
             if let Some(g) = &f.git {
                 let short = prefix(&g.commit, 12);
                 writeln!(

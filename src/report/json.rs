@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use super::{attach_occurrences, sort_findings, Reporter};
 use crate::finding::Finding;
+use crate::policy::Summary;
 use crate::scan::Stats;
 use crate::source::git::Occurrence;
 
@@ -16,6 +17,8 @@ use crate::source::git::Occurrence;
 pub struct Json {
     out: Box<dyn Write + Send>,
     all: Vec<Finding>,
+    suppressed: Vec<Finding>,
+    summary: Option<Summary>,
 }
 
 impl Json {
@@ -24,6 +27,8 @@ impl Json {
         Json {
             out,
             all: Vec::new(),
+            suppressed: Vec::new(),
+            summary: None,
         }
     }
 }
@@ -31,7 +36,11 @@ impl Json {
 #[derive(Serialize)]
 struct Document<'a> {
     findings: &'a [Finding],
+    #[serde(skip_serializing_if = "<[Finding]>::is_empty")]
+    suppressed: &'a [Finding],
     stats: &'a Stats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<&'a Summary>,
 }
 
 impl Reporter for Json {
@@ -42,14 +51,28 @@ impl Reporter for Json {
 
     fn occurrences(&mut self, map: &HashMap<String, Vec<Occurrence>>) -> io::Result<()> {
         attach_occurrences(&mut self.all, map);
+        attach_occurrences(&mut self.suppressed, map);
+        Ok(())
+    }
+
+    fn suppressed(&mut self, found: &[Finding]) -> io::Result<()> {
+        self.suppressed.extend_from_slice(found);
+        Ok(())
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        self.summary = Some(summary.clone());
         Ok(())
     }
 
     fn finish(&mut self, stats: &Stats) -> io::Result<()> {
         sort_findings(&mut self.all);
+        sort_findings(&mut self.suppressed);
         let doc = Document {
             findings: &self.all,
+            suppressed: &self.suppressed,
             stats,
+            summary: self.summary.as_ref(),
         };
         serde_json::to_writer_pretty(&mut self.out, &doc)?;
         writeln!(self.out)?;
@@ -57,15 +80,17 @@ impl Reporter for Json {
     }
 }
 
-/// Streams one JSON object per finding per line.
+/// Streams one JSON object per finding per line, then one last line
+/// `{"summary": {...}, "stats": {...}}` (no finding has a `summary` key).
 pub struct Jsonl {
     out: Box<dyn Write + Send>,
+    summary: Option<Summary>,
 }
 
 impl Jsonl {
     /// A reporter writing to `out`.
     pub fn new(out: Box<dyn Write + Send>) -> Jsonl {
-        Jsonl { out }
+        Jsonl { out, summary: None }
     }
 }
 
@@ -89,7 +114,25 @@ impl Reporter for Jsonl {
         self.out.flush()
     }
 
-    fn finish(&mut self, _stats: &Stats) -> io::Result<()> {
+    fn suppressed(&mut self, found: &[Finding]) -> io::Result<()> {
+        self.findings(found)
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        self.summary = Some(summary.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, stats: &Stats) -> io::Result<()> {
+        if let Some(summary) = &self.summary {
+            #[derive(Serialize)]
+            struct Last<'a> {
+                summary: &'a Summary,
+                stats: &'a Stats,
+            }
+            serde_json::to_writer(&mut self.out, &Last { summary, stats })?;
+            writeln!(self.out)?;
+        }
         self.out.flush()
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! Flow position: `policy -> report -> exit code`.
 
+pub mod audit;
 mod human;
 mod json;
 mod sarif;
@@ -14,6 +15,7 @@ use std::io::{self, Write};
 use std::sync::Arc;
 
 use crate::finding::Finding;
+use crate::policy::Summary;
 use crate::rules::RuleSet;
 use crate::scan::Stats;
 use crate::source::git::Occurrence;
@@ -56,6 +58,12 @@ pub trait Reporter {
     /// known once the walk is done. Sorted formats attach them to their findings; streaming ones
     /// write them as they come.
     fn occurrences(&mut self, map: &HashMap<String, Vec<Occurrence>>) -> io::Result<()>;
+    /// Findings the policy suppressed, each with its `policy.suppression`. The caller sends them
+    /// when they are to be shown (`--show-suppressed`, and always to SARIF, which marks them
+    /// as dismissed).
+    fn suppressed(&mut self, found: &[Finding]) -> io::Result<()>;
+    /// The policy summary, sent once just before [`Reporter::finish`].
+    fn summary(&mut self, summary: &Summary) -> io::Result<()>;
     /// The end of the scan.
     fn finish(&mut self, stats: &Stats) -> io::Result<()>;
 }

@@ -1,6 +1,10 @@
 //! SARIF 2.1.0 output, shaped for GitHub code scanning: the rules that produced results under
 //! `tool.driver.rules` (with `security-severity`), results with relative URIs, character-based
-//! regions (`columnKind: unicodeCodePoints`) and `partialFingerprints`.
+//! regions (`columnKind: unicodeCodePoints`) and `partialFingerprints`. Findings the policy
+//! suppressed are always included, with `suppressions` (`external` for an allowlist entry,
+//! `inSource` for an inline comment, `status: accepted`, the reason as `justification`), so that
+//! dashboards show them as dismissed rather than open; with a baseline, reported results carry
+//! `baselineState: new`. The policy summary is `runs[0].properties.summary`.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -10,6 +14,7 @@ use serde_json::{json, Value};
 
 use super::{attach_occurrences, sort_findings, Reporter};
 use crate::finding::Finding;
+use crate::policy::Summary;
 use crate::rules::{RuleSet, Severity};
 use crate::scan::Stats;
 use crate::source::git::Occurrence;
@@ -19,6 +24,7 @@ pub struct Sarif {
     out: Box<dyn Write + Send>,
     rules: Arc<RuleSet>,
     all: Vec<Finding>,
+    summary: Option<Summary>,
 }
 
 impl Sarif {
@@ -28,6 +34,7 @@ impl Sarif {
             out,
             rules,
             all: Vec::new(),
+            summary: None,
         }
     }
 }
@@ -46,9 +53,32 @@ impl Reporter for Sarif {
         Ok(())
     }
 
+    fn suppressed(&mut self, found: &[Finding]) -> io::Result<()> {
+        self.all.extend_from_slice(found);
+        Ok(())
+    }
+
+    fn summary(&mut self, summary: &Summary) -> io::Result<()> {
+        self.summary = Some(summary.clone());
+        Ok(())
+    }
+
     fn finish(&mut self, stats: &Stats) -> io::Result<()> {
         sort_findings(&mut self.all);
-        let doc = sarif_document(&self.rules, &self.all, stats);
+        let mut doc = sarif_document(&self.rules, &self.all, stats);
+        if let Some(summary) = &self.summary {
+            doc["runs"][0]["properties"]["summary"] = json!(summary);
+            if summary.scope.baseline.is_some() {
+                if let Some(results) = doc["runs"][0]["results"].as_array_mut() {
+                    for r in results
+                        .iter_mut()
+                        .filter(|r| r.get("suppressions").is_none())
+                    {
+                        r["baselineState"] = json!("new");
+                    }
+                }
+            }
+        }
         serde_json::to_writer_pretty(&mut self.out, &doc)?;
         writeln!(self.out)?;
         self.out.flush()
@@ -175,6 +205,21 @@ pub fn sarif_document(rules: &RuleSet, findings: &[Finding], stats: &Stats) -> V
             });
             if let Some(i) = idx {
                 result["ruleIndex"] = json!(i);
+            }
+            if let Some(s) = &f.policy.suppression {
+                let mut sup = json!({
+                    "kind": if s.kind == "inline" { "inSource" } else { "external" },
+                    "status": "accepted",
+                    "justification": s.reason,
+                });
+                if s.entry.is_some() {
+                    // The entry, owner and expiry, each only when there is one.
+                    sup["properties"] = json!(s);
+                }
+                result["suppressions"] = json!([sup]);
+            }
+            if !f.policy.expired_exceptions.is_empty() {
+                result["properties"]["expiredExceptions"] = json!(f.policy.expired_exceptions);
             }
             result
         })

@@ -91,6 +91,10 @@ const NATIVE_ONLY: &[&str] = &[
 /// Whether a TOML document is a gitleaks configuration: no native-only rule key, and at least
 /// one key that only gitleaks has. Keys compare case-insensitively, as gitleaks reads them.
 fn is_gitleaks(top: &Table) -> bool {
+    // A leakhound policy file (`[[allowlist]]` entries, `[hook]`) gets the native error.
+    if crate::policy::is_policy_file(top) {
+        return false;
+    }
     let rules: Vec<&Table> = match get(top, "rules") {
         None => Vec::new(),
         Some(Value::Array(a)) => a.iter().filter_map(Value::as_table).collect(),

@@ -172,12 +172,18 @@ fn default_confidence() -> Confidence {
     Confidence::Medium
 }
 
+/// A rule file. The policy file `.leakhound.toml` is also a rule file: its `[[allowlist]]`
+/// entries and `[hook]` table belong to [`crate::policy`], which checks them; here they are only
+/// allowed. (An `[allowlist]` table, gitleaks' shape, is not: such a file goes to the importer.)
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RuleFile {
     #[serde(default)]
     rules: Vec<RuleSpec>,
-    /// The git hooks' settings, read by `crate::hook`; the rule reader only lets them pass.
+    #[serde(default)]
+    #[allow(dead_code)]
+    allowlist: Option<Vec<toml::Table>>,
+    /// The git hooks' settings, read by `crate::hook`.
     #[serde(default)]
     #[allow(dead_code)]
     hook: Option<toml::Table>,

@@ -171,7 +171,7 @@ impl Worker<'_> {
         let mut found = Vec::with_capacity(matches.len());
         FindingBuilder {
             rules: self.scanner.rules(),
-            opts: self.cfg.findings,
+            opts: self.cfg.findings.clone(),
         }
         .build(
             &display_path(path),

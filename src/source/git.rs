@@ -246,7 +246,7 @@ pub(crate) fn blob_findings(
     if !matches.is_empty() {
         FindingBuilder {
             rules: scanner.rules(),
-            opts: cfg.findings,
+            opts: cfg.findings.clone(),
         }
         .build(
             path,

@@ -37,7 +37,7 @@ pub fn scan_stream<R: Read + Send + 'static>(
         .name("leakhound-reader".into())
         .spawn(move || read_pieces(reader, &ptx, &free_rx))
         .expect("spawning a thread succeeds");
-    let mut stream = StreamScanner::new(Arc::clone(scanner), name, cfg.findings);
+    let mut stream = StreamScanner::new(Arc::clone(scanner), name, cfg.findings.clone());
     stream.threads(cfg.threads);
     let mut found = Vec::new();
     let mut failed = None;
