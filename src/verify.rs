@@ -60,8 +60,10 @@ pub(crate) fn verify_rule(
     // The window of one hit: as far as a match of `w` bytes holding it can reach, and, for a
     // rule that cannot match a line break, no further than the hit's own line.
     let window = |h: &Hit| -> (usize, usize) {
-        let lo = h.end.saturating_sub(w);
-        let hi = h.start.saturating_add(w).min(hay.len());
+        // Never narrower than the hit itself: a regex whose longest match is shorter than its
+        // keyword (an empty pattern, say) cannot match here, but must not make a bad slice.
+        let lo = h.end.saturating_sub(w).min(h.start);
+        let hi = h.start.saturating_add(w).max(h.end).min(hay.len());
         if rule.multiline {
             return (lo, hi);
         }

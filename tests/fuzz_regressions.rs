@@ -286,3 +286,22 @@ regex = '''\b([0-9]{4}-FZ-[a-f]{4})\b'''
     assert_eq!(out.len(), 5000);
     assert!(out.iter().all(|f| f.context.chars().count() <= 2 * 60 + 20));
 }
+
+/// rules_toml fuzz target: a rule whose regex can match less than its keyword's length (here the
+/// empty pattern, window 1 byte for a 5-byte keyword) made the window around a hit end before the
+/// hit, and slicing it panicked. It must scan and find nothing.
+#[test]
+fn rule_window_shorter_than_its_keyword() {
+    let set = Arc::new(
+        RuleSet::from_toml(
+            "short.toml",
+            "[[rules]]\nid = \"short\"\nkeywords = [\"zorp_\"]\nregex = \"\"\n",
+        )
+        .unwrap(),
+    );
+    let scanner = leakhound::Scanner::new(set);
+    let mut scratch = scanner.scratch();
+    assert!(scanner
+        .scan(b"key = zorp_q1w2e3r4t5y6\nzorp_", &mut scratch)
+        .is_empty());
+}
