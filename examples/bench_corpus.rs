@@ -28,16 +28,21 @@ fn run(out: &Path) -> std::io::Result<()> {
     fs::create_dir_all(out)?;
     let mut expected = String::new();
 
-    // The directory scan: 240 files, about 6 MB, 36 secrets.
-    let (files, size, secrets) = (240, 24 << 10, 36);
-    let tree = corpus::source_tree(1, files, size, secrets);
-    for (path, text) in &tree {
-        write(&out.join("tree").join(path), text)?;
+    // The directory scan: 320 files of code with as many keywords as real code, about 8 MB, 36
+    // secrets (the prefilter's case); and 80 files of code full of the generic rules' keywords,
+    // about 2 MB, 12 secrets (the regexes' case).
+    for (dir, seed, files, keywords, secrets) in [
+        ("tree", 1, 320, corpus::REALISTIC, 36),
+        ("keywords", 5, 80, corpus::KEYWORD_HEAVY, 12),
+    ] {
+        for (path, text) in corpus::source_tree(seed, files, 24 << 10, keywords, secrets) {
+            write(&out.join(dir).join(path), text)?;
+        }
+        expected.push_str(&format!("{dir}\t{secrets}\n"));
     }
-    expected.push_str(&format!("tree\t{secrets}\n"));
 
     // The stream: another tree's files concatenated, about 4 MB, 24 secrets.
-    let stream: String = corpus::source_tree(2, 160, 24 << 10, 24)
+    let stream: String = corpus::source_tree(2, 160, 24 << 10, corpus::REALISTIC, 24)
         .into_iter()
         .map(|(_, text)| text)
         .collect();
