@@ -4,10 +4,16 @@
 # fuzz/corpus/<target>/ (what the run adds there is git-ignored). Fails if any target crashes,
 # printing the crash input's path and the command that replays it.
 #
+# The targets are discovered, not listed here: every target `cargo fuzz list` knows (the [[bin]]s
+# of fuzz/Cargo.toml, one per fuzz/fuzz_targets/*.rs; a file there without one is an error), each
+# with the dictionary fuzz/dict/<target>.dict when that file exists. A new target joins CI by
+# being added to fuzz/.
+#
 #   .ci/fuzz.sh            # 60 s per target
 #   .ci/fuzz.sh 600        # 10 min per target
 #   FUZZ_SANITIZER=address .ci/fuzz.sh   # with AddressSanitizer (slower; default: none, the
 #                                        # targets only reach safe Rust in leakhound itself)
+#   FUZZ_TARGET_DIR=DIR .ci/fuzz.sh      # build in DIR instead of fuzz/target
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -32,19 +38,41 @@ cargo fuzz --version
 
 # -a: debug assertions and overflow checks, which several invariants rely on.
 flags=(-a -s "$sanitizer")
+if [ -n "${FUZZ_TARGET_DIR:-}" ]; then
+    flags+=(--target-dir "$FUZZ_TARGET_DIR")
+fi
+
+targets=()
+while IFS= read -r t; do
+    [ -n "$t" ] && targets+=("$t")
+done < <(cargo fuzz list)
+if [ "${#targets[@]}" -eq 0 ]; then
+    echo "fuzz: no targets found in fuzz/Cargo.toml" >&2
+    exit 1
+fi
+for f in fuzz/fuzz_targets/*.rs; do
+    if ! grep -qx "path = \"fuzz_targets/$(basename "$f")\"" fuzz/Cargo.toml; then
+        echo "fuzz: $f has no [[bin]] entry in fuzz/Cargo.toml, so it would never run" >&2
+        exit 1
+    fi
+done
+echo "== targets: ${targets[*]}"
+
 echo "== build"
 cargo fuzz build "${flags[@]}"
 
 logs=$(mktemp -d)
 failed=()
-for target in engine rules_toml report hook_input; do
+for target in "${targets[@]}"; do
     args=(-max_total_time="$secs" -timeout=30 -print_final_stats=1)
-    case "$target" in
-    engine) args+=(-dict="$root/fuzz/dict/keywords.dict") ;;
-    rules_toml) args+=(-dict="$root/fuzz/dict/rules.dict") ;;
-    esac
+    dict="fuzz/dict/$target.dict"
+    if [ -f "$root/$dict" ]; then
+        args+=(-dict="$root/$dict")
+    else
+        dict=""
+    fi
     log="$logs/$target.log"
-    echo "== fuzz $target for ${secs}s"
+    echo "== fuzz $target for ${secs}s${dict:+ (dictionary $dict)}"
     if cargo fuzz run "${flags[@]}" "$target" -- "${args[@]}" >"$log" 2>&1; then
         grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -n 1 || true
         grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added)' "$log" || true

@@ -5,13 +5,15 @@
 //! Inputs are built in memory: "sparse" is this repository's own Rust sources repeated (real code,
 //! almost no secrets), "dense" is log-like text with a generated credential every few lines.
 
+mod corpus;
+
 use std::sync::Arc;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use leakhound::chunk::StreamScanner;
 use leakhound::finding::FindingOptions;
 use leakhound::rules::RuleSet;
-use leakhound::verify::{base62, entropy};
+use leakhound::verify::entropy;
 use leakhound::Scanner;
 
 const SIZE: usize = 8 << 20;
@@ -39,47 +41,9 @@ fn sparse() -> Vec<u8> {
     src.iter().copied().cycle().take(SIZE).collect()
 }
 
-/// Log lines with a generated AWS key id or GitHub token every fourth line. Returns the text and
-/// how many secrets it holds.
+/// Log lines with a generated AWS key id or GitHub token every fourth line, and how many.
 fn dense() -> (Vec<u8>, usize) {
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
-    let pick = |n: u64, alphabet: &[u8]| alphabet[(n % alphabet.len() as u64) as usize] as char;
-    let b32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-    let b62 = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut out = String::new();
-    let mut secrets = 0;
-    let mut line = 0u64;
-    while out.len() < SIZE {
-        line += 1;
-        out.push_str(&format!(
-            "2026-11-26T12:00:{:02}Z INFO worker={} request served path=/api/v1/items/{} status=200\n",
-            line % 60,
-            line % 7,
-            line
-        ));
-        if line % 4 == 0 {
-            if line % 8 == 0 {
-                // Resample the rare draw whose entropy is below the rule's floor.
-                let mut id: String = (0..16).map(|_| pick(next(), b32)).collect();
-                while entropy(format!("AKIA{id}").as_bytes()) < 3.3 {
-                    id = (0..16).map(|_| pick(next(), b32)).collect();
-                }
-                out.push_str(&format!("WARN aws_access_key_id=AKIA{id} leaked\n"));
-            } else {
-                let r: String = (0..30).map(|_| pick(next(), b62)).collect();
-                let crc = base62(u64::from(crc32fast::hash(r.as_bytes())), 6);
-                out.push_str(&format!("DEBUG auth token ghp_{r}{crc} used\n"));
-            }
-            secrets += 1;
-        }
-    }
-    (out.into_bytes(), secrets)
+    corpus::log_lines(SIZE)
 }
 
 fn scanner() -> Scanner {

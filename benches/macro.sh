@@ -9,16 +9,23 @@
 #   directory: rg -uuu -c -F AKIA (the floor: walk + read), rg -uuu -c -F -i -f keywords.txt (the
 #              keyword search with leakhound's own keywords), leakhound scan --binary;
 #   stdin:     cat FILE | rg -c -F AKIA, cat FILE | leakhound scan -;
-#   peers:     kingfisher, gitleaks (directory mode) when installed; skipped otherwise.
-# and prints MB/s and each time's ratio to leakhound's.
+#   git:       a history generated from the corpus once and cached next to it (history.git: one
+#              commit per vendored crate, oldest name first, then 64 commits that each edit 20
+#              files; fixed identities and dates, written by git fast-import), scanned by
+#              git cat-file --batch-all-objects --batch --unordered (the floor: every object
+#              inflated once) and leakhound git;
+#   peers:     kingfisher, gitleaks (directory and git modes) when installed; skipped otherwise.
+# and prints MB/s and each time's ratio to leakhound's. MODES="dir stdin git" (the default) picks
+# the tables; PEER_RUNS (default 3) the peers' runs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 corpus="${1:-$root/bench-data}"
 runs="${RUNS:-5}"
 mkdir -p "$corpus"
 cd "$root"
-cargo build --release --quiet
-lh="$root/target/release/leakhound"
+cargo build --release --quiet --bin leakhound
+target=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
+lh="$target/release/leakhound"
 
 if [ ! -d "$corpus/vendor" ]; then
   echo "building the corpus in $corpus/vendor (cargo vendor; a few minutes)" >&2
@@ -58,17 +65,64 @@ if [ ! -f "$corpus/stream.txt" ]; then
   find "$corpus/vendor" -type f \( -name '*.rs' -o -name '*.c' -o -name '*.h' \) -print0 \
     | sort -z | xargs -0 cat > "$corpus/stream.txt"
 fi
+if [ ! -d "$corpus/history.git" ]; then
+  echo "building the git history in $corpus/history.git (git fast-import; a few minutes)" >&2
+  rm -rf "$corpus/history.git.tmp"
+  git init --quiet --bare -b main "$corpus/history.git.tmp"
+  python3 - "$corpus/vendor" <<'PY' | git -C "$corpus/history.git.tmp" fast-import --quiet
+import os, sys
+vendor = sys.argv[1]
+out = sys.stdout.buffer
+crates = sorted(d for d in os.listdir(vendor) if os.path.isdir(os.path.join(vendor, d)))
+files, t = [], 1_700_000_000
+def commit(msg, changes):
+    global t
+    t += 3600
+    msg = msg.encode()
+    out.write(b"commit refs/heads/main\nauthor Bench <bench@example.invalid> %d +0000\n"
+              b"committer Bench <bench@example.invalid> %d +0000\ndata %d\n%s\n"
+              % (t, t, len(msg), msg))
+    for path, data in changes:
+        out.write(b"M 100644 inline %s\ndata %d\n" % (os.fsencode(path), len(data)) + data + b"\n")
+    out.write(b"\n")
+for crate in crates:
+    changes = []
+    for d, dirs, names in os.walk(os.path.join(vendor, crate)):
+        dirs.sort()
+        for n in sorted(names):
+            p = os.path.join(d, n)
+            if os.path.islink(p) or not os.path.isfile(p):
+                continue
+            rel = os.path.relpath(p, vendor)
+            changes.append((rel, open(p, "rb").read()))
+            if rel.endswith((".rs", ".c", ".h")):
+                files.append(rel)
+    commit(f"add {crate}", changes)
+content = {}
+for i in range(64):
+    changes = []
+    for j in range(20):
+        rel = files[(i * 7919 + j * 104729) % len(files)]
+        if rel not in content:
+            content[rel] = open(os.path.join(vendor, rel), "rb").read()
+        content[rel] += b"// edited in change %d\n" % i
+        changes.append((rel, content[rel]))
+    commit(f"edit {i}", changes)
+PY
+  mv "$corpus/history.git.tmp" "$corpus/history.git"
+fi
 "$lh" rules list --json | python3 -c '
 import json, sys
 ks = sorted({k for r in json.load(sys.stdin) for k in r["keywords"]})
 open(sys.argv[1], "w").write("\n".join(ks) + "\n")' "$corpus/keywords.txt"
 
-export LH="$lh" CORPUS="$corpus" RUNS="$runs"
+export LH="$lh" CORPUS="$corpus" RUNS="$runs" MODES="${MODES:-dir stdin git}"
 python3 - <<'EOF'
 import os, shutil, statistics, subprocess, time
 lh, corpus, runs = os.environ["LH"], os.environ["CORPUS"], int(os.environ["RUNS"])
+modes = os.environ["MODES"].split()
 peer_runs = min(runs, int(os.environ.get("PEER_RUNS", "3")))
-vendor, stream = f"{corpus}/vendor", f"{corpus}/stream.txt"
+vendor, stream, history = f"{corpus}/vendor", f"{corpus}/stream.txt", f"{corpus}/history.git"
 def size(path):
     if os.path.isfile(path):
         return os.path.getsize(path)
@@ -90,20 +144,42 @@ def table(title, nbytes, rows):
     for name, t in times.items():
         print(f"{name:<34} {t:8.2f} {nbytes / 1e6 / t:8.0f} {t / ref:16.2f}x")
 print(subprocess.run([lh, "--version"], capture_output=True, text=True).stdout.strip(),
-      "|", subprocess.run(["rg", "--version"], capture_output=True, text=True).stdout.splitlines()[0])
+      "|", subprocess.run(["rg", "--version"], capture_output=True, text=True).stdout.splitlines()[0],
+      "|", subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip())
+def blob_bytes(repo):
+    # The content a history scan reads: every blob once.
+    out = subprocess.run(["git", "-C", repo, "cat-file", "--batch-all-objects", "--unordered",
+                          "--batch-check=%(objecttype) %(objectsize)"],
+                         capture_output=True, text=True, check=True).stdout
+    return sum(int(s) for t, s in (l.split() for l in out.splitlines()) if t == "blob")
+def peers(mode, target, report):
+    # Installed peers, in the mode that matches (gitleaks "dir" or "git"; kingfisher tells a
+    # repository from a directory itself). gitleaks replaces its report path with a regular file:
+    # never point it at /dev/null.
+    rows = []
+    if shutil.which("kingfisher"):
+        rows.append(("kingfisher (no validation)", f"kingfisher scan -n --no-update-check --format json {target}", True))
+    if shutil.which("gitleaks"):
+        rows.append((f"gitleaks {mode}", f"gitleaks {mode} --no-banner -f json -r {corpus}/{report} {target}", True))
+    return rows
 rows = [
     ("rg floor (-F AKIA)", f"rg -uuu -c -F AKIA {vendor}", False),
     ("rg keywords (-F -i -f keywords)", f"rg -uuu -c -F -i -f {corpus}/keywords.txt {vendor}", False),
     ("leakhound", f"{lh} scan --binary -q -f json -o /dev/null {vendor}", False),
-]
-if shutil.which("kingfisher"):
-    rows.append(("kingfisher (no validation)", f"kingfisher scan -n --no-update-check --format json {vendor}", True))
-if shutil.which("gitleaks"):
-    # gitleaks replaces its report path with a regular file: never point it at /dev/null.
-    rows.append(("gitleaks dir", f"gitleaks dir --no-banner -f json -r {corpus}/gitleaks-report.json {vendor}", True))
-table("directory", size(vendor), rows)
-table("stdin", size(stream), [
-    ("cat | rg -c -F AKIA", f"cat {stream} | rg -c -F AKIA", False),
-    ("leakhound", f"cat {stream} | {lh} scan -q -f json -o /dev/null -", False),
-])
+] + peers("dir", vendor, "gitleaks-report.json")
+if "dir" in modes:
+    table("directory", size(vendor), rows)
+if "stdin" in modes:
+    table("stdin", size(stream), [
+        ("cat | rg -c -F AKIA", f"cat {stream} | rg -c -F AKIA", False),
+        ("leakhound", f"cat {stream} | {lh} scan -q -f json -o /dev/null -", False),
+    ])
+if "git" in modes:
+    commits = subprocess.run(["git", "-C", history, "rev-list", "--count", "--all"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    rows = [
+        ("git cat-file --batch-all-objects", f"git -C {history} cat-file --batch-all-objects --batch --unordered", False),
+        ("leakhound", f"{lh} git -q -f json -o /dev/null {history}", False),
+    ] + peers("git", history, "gitleaks-git-report.json")
+    table(f"git history ({commits} commits, blob content)", blob_bytes(history), rows)
 EOF
