@@ -60,9 +60,13 @@ impl Reporter for Human {
             let loc = self.paint("35", &format!("{}:{}:{}", f.path, f.line, f.column));
             let rule = self.paint("1", &f.rule_id);
             let sev = self.paint(severity_color(f.severity), f.severity.as_str());
+            let decoded = match &f.decoded {
+                Some(chain) => format!(" (decoded: {chain})"),
+                None => String::new(),
+            };
             writeln!(
                 self.out,
-                "{loc}: {rule} [{sev}, confidence {}] {}",
+                "{loc}: {rule} [{sev}, confidence {}] {}{decoded}",
                 f.confidence.as_str(),
                 f.rule_name
             )?;

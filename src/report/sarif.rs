@@ -176,6 +176,9 @@ pub fn sarif_document(rules: &RuleSet, findings: &[Finding], stats: &Stats) -> V
             if let Some(i) = idx {
                 result["ruleIndex"] = json!(i);
             }
+            if let Some(chain) = &f.decoded {
+                result["properties"]["decoded"] = json!(chain);
+            }
             result
         })
         .collect();

@@ -19,9 +19,9 @@ use crossbeam_channel::{bounded, Sender};
 use git2::{ObjectType, Oid, Repository, Sort};
 use serde::Serialize;
 
+use crate::content::{Layers, Output};
 use crate::engine::Scanner;
-use crate::finding::{Finding, FindingBuilder, LineIndex};
-use crate::scan::{Counters, Event, ScanConfig, SkipReason, BINARY_SNIFF_LEN};
+use crate::scan::{Counters, Event, ScanConfig, SkipReason};
 
 /// What part of the history to scan.
 #[derive(Clone, Debug, Default)]
@@ -216,33 +216,18 @@ fn scan_blob(
         counters.skipped(SkipReason::LfsPointer);
         return true;
     }
-    if !cfg.binary && memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some() {
-        counters.skipped(SkipReason::Binary);
-        return true;
+    let mut out = Output::default();
+    Layers {
+        scanner,
+        cfg,
+        counters,
     }
-    counters.scanned(data.len() as u64);
-    let matches = scanner.scan(data, scratch);
-    if matches.is_empty() {
-        return true;
-    }
-    let mut found: Vec<Finding> = Vec::with_capacity(matches.len());
-    FindingBuilder {
-        rules: scanner.rules(),
-        opts: cfg.findings,
-    }
-    .build(
-        &job.path,
-        data,
-        0,
-        &mut LineIndex::new(1, 0),
-        matches,
-        &mut found,
-    );
-    for f in &mut found {
+    .scan(scratch, &job.path, data, &mut out);
+    for f in &mut out.findings {
         f.git = Some((*job.commit).clone());
         f.blob = Some(job.oid.to_string());
     }
-    tx.send(Event::Findings(found)).is_ok()
+    super::send_output(tx, out)
 }
 
 /// Walk the commits in scope oldest first, send each new blob to the workers, and return every
