@@ -230,7 +230,7 @@ impl Layers<'_> {
         if b64 && decode::data_uri_is_text(hay, run) == Some(false) {
             return;
         }
-        if !decode::decode(hay, run, buf) {
+        if !decode::plausible(hay, run) || !decode::decode(hay, run, buf) {
             return;
         }
         let chain = join(chain, run.encoding.name());
