@@ -398,7 +398,7 @@ impl io::Write for Capped {
             self.hit = Some(LimitHit::Ratio(self.max_ratio));
         }
         if self.hit.is_some() {
-            return Err(io::Error::new(io::ErrorKind::Other, "archive limit"));
+            return Err(io::Error::other("archive limit"));
         }
         self.out.extend_from_slice(buf);
         Ok(buf.len())

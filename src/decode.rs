@@ -533,7 +533,7 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
         return true;
     }
     // The head may end inside a multi-byte character.
-    let valid = match std::str::from_utf8(&out) {
+    let valid = match std::str::from_utf8(out) {
         Ok(_) => true,
         Err(e) => e.error_len().is_none(),
     };
