@@ -518,6 +518,22 @@ mod tests {
     }
 
     #[test]
+    fn stream_heads_are_decided_early_for_text() {
+        assert!(
+            !undecided(b"2026-11-26 GET / 200\n"),
+            "text streams at once"
+        );
+        assert!(undecided(&[0x1f]), "a magic prefix waits");
+        assert!(undecided(b"PK"));
+        assert!(!undecided(&gzip(b"x")), "a whole magic is decided");
+        assert!(undecided(b"name\0\0\0"), "NULs may be a tar header");
+        assert!(
+            !undecided(&[0u8; SNIFF_LEN]),
+            "a whole header block is decided"
+        );
+    }
+
+    #[test]
     fn gzip_round_trip() {
         let (m, r) = members(Kind::Gzip, &gzip(b"KEY=value\n"), Limits::default());
         r.unwrap();
