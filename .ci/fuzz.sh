@@ -37,7 +37,7 @@ cargo fuzz build "${flags[@]}"
 
 logs=$(mktemp -d)
 failed=()
-for target in engine rules_toml report; do
+for target in engine rules_toml report decode archive; do
     args=(-max_total_time="$secs" -timeout=30 -print_final_stats=1)
     case "$target" in
     engine) args+=(-dict="$root/fuzz/dict/keywords.dict") ;;
