@@ -3,7 +3,8 @@
 //! anything fails instead of getting faster.
 //!
 //! Inputs are built in memory: "sparse" is this repository's own Rust sources repeated (real code,
-//! almost no secrets), "dense" is log-like text with a generated credential every few lines.
+//! almost no secrets), "dense" is log-like text with a generated credential every few lines,
+//! "encoded" is sparse with a base64-encoded credential every 64 KiB.
 
 mod corpus;
 
@@ -150,8 +151,94 @@ fn bench_compile(c: &mut Criterion) {
     g.finish();
 }
 
+/// `sparse()` with a line holding a base64-encoded AWS key id every 64 KiB (the shape of a
+/// Kubernetes Secret value): a source tree with a few encoded secrets. Returns it and how many.
+fn encoded() -> (Vec<u8>, usize) {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let b32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let src = sparse();
+    let mut out = Vec::with_capacity(src.len() + src.len() / 512);
+    let mut planted = 0;
+    for piece in src.chunks(64 * 1024) {
+        out.extend_from_slice(piece);
+        let mut id = String::new();
+        while id.is_empty() || entropy(format!("AKIA{id}").as_bytes()) < 3.3 {
+            id = (0..16)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    b32[(x % 32) as usize] as char
+                })
+                .collect();
+        }
+        let text = format!("aws_access_key_id = AKIA{id}\n");
+        let mut enc = String::new();
+        for c in text.as_bytes().chunks(3) {
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            for k in 0..4 {
+                enc.push(if k <= c.len() {
+                    B64[(n >> (18 - 6 * k) & 63) as usize] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out.extend_from_slice(format!("\n  blob: {enc}\n").as_bytes());
+        planted += 1;
+    }
+    (out, planted)
+}
+
+/// The decoder: the run finder alone, and whole inputs through the content layer with decoding
+/// on and off (the reference, measured in the same run).
+fn bench_decode(c: &mut Criterion) {
+    use leakhound::content::{Layers, Output};
+    use leakhound::scan::{Counters, ScanConfig};
+    let sc = scanner();
+    let mut scratch = sc.scratch();
+    let (data, planted) = encoded();
+    let mut runs = Vec::new();
+    leakhound::decode::find_runs(&data, &mut runs);
+    let n_runs = runs.len();
+    let counters = Counters::default();
+    let on = ScanConfig::default();
+    let off = ScanConfig {
+        decode_depth: 0,
+        ..ScanConfig::default()
+    };
+    let mut g = c.benchmark_group("decode");
+    g.throughput(Throughput::Bytes(data.len() as u64));
+    g.bench_function("find_runs", |b| {
+        b.iter(|| {
+            runs.clear();
+            leakhound::decode::find_runs(black_box(&data), &mut runs);
+            assert_eq!(runs.len(), n_runs);
+        })
+    });
+    for (name, cfg, want) in [("layers/on", &on, planted), ("layers/off", &off, 0)] {
+        let layers = Layers {
+            scanner: &sc,
+            cfg,
+            counters: &counters,
+        };
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut out = Output::default();
+                layers.scan(&mut scratch, "bench", black_box(&data), &mut out);
+                assert_eq!(out.findings.len(), want);
+            })
+        });
+    }
+    g.finish();
+}
+
 criterion_group!(
     benches,
+    bench_decode,
     bench_prefilter,
     bench_scan,
     bench_stream,

@@ -43,6 +43,10 @@ pub struct Finding {
     /// The line around the secret, with every secret on it redacted (human output only).
     #[serde(skip)]
     pub context: String,
+    /// The layers decoded to reach the secret, outermost first (`base64`, `base64>gzip`), when it
+    /// was not in clear text; the location is then the encoded run's (see [`crate::content`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decoded: Option<String>,
     /// Git history: the commit that introduced the blob at `path`.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub git: Option<crate::source::git::CommitInfo>,
@@ -218,6 +222,7 @@ impl FindingBuilder<'_> {
                 entropy: (m.entropy * 100.0).round() / 100.0,
                 context: context_line(buf, m, matches, opts),
                 secret: shown,
+                decoded: None,
                 git: None,
                 blob: None,
                 occurrences: Vec::new(),

@@ -3,17 +3,20 @@
 //! Data flows in one line, and the modules mirror it:
 //!
 //! ```text
-//! source ──> chunk ──> prefilter ──> verify ──> finding ──> policy ──> report ──> exit code
-//! (files,    (whole    (one Aho-     (regex on   (location,  (allowlist,  (human, json,  (gate)
-//!  stdin,     file or   Corasick      a window    redaction,  inline       jsonl, sarif;
-//!  git)       stream    automaton     per hit,    fingerprint) allow,       summary)
-//!             pieces)   over all      entropy,                 baseline)
-//!                       keywords)     checksums)
+//! source ──> content ──> chunk ──> prefilter ──> verify ──> finding ──> policy ──> report ──> exit code
+//! (files,    (unpack    (whole    (one Aho-     (regex on   (location,  (allowlist,  (human, json,  (gate)
+//!  stdin,     archives, file or   Corasick      a window    redaction,  inline       jsonl, sarif;
+//!  git        decode    stream    automaton     per hit,    fingerprint) allow,       summary)
+//!  blobs)     runs)     pieces)   over all      entropy,                 baseline)
+//!                                 keywords)     checksums)
 //! ```
 //!
 //! - [`source`]: [`source::fs::scan_paths`] walks directories in parallel (the `ignore` crate),
 //!   memory-maps large files and reads small ones into a reused buffer;
 //!   [`source::stream::scan_stream`] reads stdin and other non-seekable inputs in pieces.
+//! - [`content`]: [`content::Layers`] takes one whole input through [`archive`] (gzip, bzip2, xz,
+//!   zstd, zip, tar under limits) and [`decode`] (base64, hex and percent-encoded runs, scanned
+//!   again recursively), so secrets one layer below the surface are found.
 //! - [`chunk`]: [`chunk::StreamScanner`] scans a stream in bounded memory, exactly once per match.
 //! - [`prefilter`]: [`prefilter::Prefilter`], the keyword automaton.
 //! - [`verify`]: regex confirmation in windows around keyword hits, entropy and validators.
@@ -32,7 +35,10 @@
 //! Threads: an enumerator feeds N workers, each owning its scratch; all send events on one
 //! bounded crossbeam channel to a single reporter. Nothing on the hot path takes a lock.
 
+pub mod archive;
 pub mod chunk;
+pub mod content;
+pub mod decode;
 pub mod engine;
 pub mod finding;
 pub mod hook;

@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use crossbeam_channel::{bounded, Sender};
 
+use leakhound::archive;
 use leakhound::finding::FindingOptions;
 use leakhound::hook::{self, install::HookKind, push::RepoLocation, HookSettings, PushCheck};
 use leakhound::policy::baseline::BaselineWriter;
@@ -301,6 +302,20 @@ struct OutputArgs {
     /// Print no summary or warnings on stderr.
     #[arg(long, short = 'q')]
     quiet: bool,
+    /// Decode base64, hex and percent-encoded runs and scan what they hold, searching decoded
+    /// content again up to N layers deep (0: no decoding).
+    #[arg(long, value_name = "N", default_value_t = leakhound::decode::DEFAULT_MAX_DEPTH)]
+    max_decode_depth: u32,
+    /// Unpack archives and compressed files nested up to N deep (a .tar.gz is 2; 0: none).
+    #[arg(long, value_name = "N", default_value_t = archive::DEFAULT_MAX_DEPTH)]
+    max_archive_depth: u32,
+    /// Stop unpacking an input once it has decompressed to SIZE in all.
+    #[arg(long, value_name = "SIZE", default_value = "512M", value_parser = leakhound::scan::parse_size)]
+    max_archive_bytes: u64,
+    /// Stop unpacking a stream or member that grows more than N times its compressed size
+    /// (checked past 1 MiB; a decompression bomb).
+    #[arg(long, value_name = "N", default_value_t = archive::DEFAULT_MAX_RATIO)]
+    max_archive_ratio: u64,
 }
 
 #[derive(Args)]
@@ -416,6 +431,12 @@ fn scan_config(out: &OutputArgs) -> ScanConfig {
         findings: FindingOptions {
             no_redact: out.no_redact,
             policy: None,
+        },
+        decode_depth: out.max_decode_depth,
+        archive: archive::Limits {
+            max_depth: out.max_archive_depth,
+            max_bytes: out.max_archive_bytes,
+            max_ratio: out.max_archive_ratio.max(1),
         },
         ..defaults
     }
@@ -693,7 +714,7 @@ fn run_pipeline(
     }
     if !args.quiet && format == Format::Human {
         eprintln!(
-            "leakhound: {} finding(s) in {} file(s), {} scanned in {:.2}s ({} MB/s); skipped {} binary, {} too large, {} LFS pointers; {} error(s)",
+            "leakhound: {} finding(s) in {} file(s), {} scanned in {:.2}s ({} MB/s); skipped {} binary, {} too large, {} LFS pointers, {} over archive limits; {} error(s)",
             stats.findings,
             stats.files_scanned,
             human_bytes(stats.bytes_scanned),
@@ -702,6 +723,7 @@ fn run_pipeline(
             stats.skipped.binary,
             stats.skipped.too_large,
             stats.skipped.lfs_pointer,
+            stats.skipped.archive_limit,
             stats.errors,
         );
         for line in summary.lines() {

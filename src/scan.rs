@@ -41,6 +41,10 @@ pub struct ScanConfig {
     pub respect_gitignore: bool,
     /// How findings are shaped (redaction).
     pub findings: FindingOptions,
+    /// How many times decoded content is searched for encoded runs again; 0: no decoding.
+    pub decode_depth: u32,
+    /// Limits on unpacking archives and compressed files (depth 0: none are unpacked).
+    pub archive: crate::archive::Limits,
 }
 
 impl Default for ScanConfig {
@@ -56,6 +60,8 @@ impl Default for ScanConfig {
                 no_redact: false,
                 policy: None,
             },
+            decode_depth: crate::decode::DEFAULT_MAX_DEPTH,
+            archive: crate::archive::Limits::default(),
         }
     }
 }
@@ -80,6 +86,9 @@ pub enum SkipReason {
     TooLarge,
     /// A Git LFS pointer (the content lives outside the repository).
     LfsPointer,
+    /// An archive (or a member) over an unpacking limit: too deep, too large, or too high a
+    /// compression ratio.
+    ArchiveLimit,
 }
 
 /// Counters shared by the workers of one scan.
@@ -95,6 +104,8 @@ pub struct Counters {
     pub skipped_too_large: AtomicU64,
     /// Git LFS pointer files skipped.
     pub skipped_lfs: AtomicU64,
+    /// Archives (or members) stopped by an unpacking limit.
+    pub skipped_archive_limit: AtomicU64,
     /// Inputs that could not be read.
     pub errors: AtomicU64,
 }
@@ -112,6 +123,7 @@ impl Counters {
             SkipReason::Binary => &self.skipped_binary,
             SkipReason::TooLarge => &self.skipped_too_large,
             SkipReason::LfsPointer => &self.skipped_lfs,
+            SkipReason::ArchiveLimit => &self.skipped_archive_limit,
         };
         c.fetch_add(1, Ordering::Relaxed);
     }
@@ -132,6 +144,7 @@ impl Counters {
                 binary: self.skipped_binary.load(Ordering::Relaxed),
                 too_large: self.skipped_too_large.load(Ordering::Relaxed),
                 lfs_pointer: self.skipped_lfs.load(Ordering::Relaxed),
+                archive_limit: self.skipped_archive_limit.load(Ordering::Relaxed),
             },
             errors: self.errors.load(Ordering::Relaxed),
             findings,
@@ -154,6 +167,8 @@ pub struct Skipped {
     pub too_large: u64,
     /// Git LFS pointers (history scans).
     pub lfs_pointer: u64,
+    /// Archives or members stopped by an unpacking limit (each got a warning).
+    pub archive_limit: u64,
 }
 
 /// The summary of a scan, in every output format.

@@ -40,6 +40,7 @@ fn finding(path: &str, secret: &str) -> Finding {
         fingerprint: fingerprint("fz-one", path, secret.as_bytes()),
         entropy: 3.0,
         context: String::new(),
+        decoded: None,
         git: None,
         blob: None,
         occurrences: Vec::new(),

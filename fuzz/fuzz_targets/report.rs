@@ -172,6 +172,7 @@ fn finding(i: &Input<'_>, rules: &RuleSet) -> Finding {
         secret,
         entropy: i.entropy,
         context: i.context.get(),
+        decoded: None,
         git: i.git.as_ref().map(|g| CommitInfo {
             commit: g.commit.get(),
             author: g.author.get(),

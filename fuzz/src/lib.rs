@@ -235,3 +235,34 @@ pub fn keys(findings: &[Finding]) -> Vec<Key> {
     k.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
     k
 }
+
+/// A scanner over the rules of `toml`, compiled once per process (`cell` is the target's static).
+pub fn scanner_once(
+    cell: &'static std::sync::OnceLock<std::sync::Arc<leakhound::Scanner>>,
+    name: &str,
+    toml: &str,
+) -> &'static std::sync::Arc<leakhound::Scanner> {
+    cell.get_or_init(|| {
+        let rules = leakhound::rules::RuleSet::from_toml(name, toml).expect("the rules compile");
+        std::sync::Arc::new(leakhound::Scanner::new(std::sync::Arc::new(rules)))
+    })
+}
+
+/// Standard padded base64 of `data`, written the obvious way (the oracle for the decoder).
+pub fn b64(data: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut o = String::new();
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            o.push(if k <= c.len() {
+                A[(n >> (18 - 6 * k) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    o
+}

@@ -308,14 +308,16 @@ pub fn scan_blobs(
             let i = next.fetch_add(1, Ordering::Relaxed);
             let Some(b) = blobs.get(i) else { break };
             match blob_findings(repo, b.oid, &b.path, scanner, &mut scratch, cfg, counters) {
-                Ok(mut found) if !found.is_empty() => {
-                    for f in &mut found {
-                        f.git = Some((*b.commit).clone());
-                        f.blob = Some(b.oid.to_string());
+                Ok(mut out) => {
+                    warned.append(&mut out.warnings);
+                    if !out.findings.is_empty() {
+                        for f in &mut out.findings {
+                            f.git = Some((*b.commit).clone());
+                            f.blob = Some(b.oid.to_string());
+                        }
+                        mine.push((i, out.findings));
                     }
-                    mine.push((i, found));
                 }
-                Ok(_) => {}
                 Err(e) => {
                     counters.error();
                     warned.push(format!(

@@ -123,7 +123,10 @@ pub fn scan_staged(
     for f in files {
         let found = match blob_findings(repo, f.new, &f.path, scanner, &mut scratch, cfg, counters)
         {
-            Ok(found) => found,
+            Ok(mut out) => {
+                warnings.append(&mut out.warnings);
+                out.findings
+            }
             Err(e) => {
                 counters.error();
                 warnings.push(format!(

@@ -65,9 +65,13 @@ impl Human {
         } else {
             String::new()
         };
+        let decoded = match &f.decoded {
+            Some(chain) => format!(" (decoded: {chain})"),
+            None => String::new(),
+        };
         writeln!(
             self.out,
-            "{loc}: {rule} [{sev}, confidence {}] {}{tag}",
+            "{loc}: {rule} [{sev}, confidence {}] {}{decoded}{tag}",
             f.confidence.as_str(),
             f.rule_name
         )?;

@@ -221,6 +221,9 @@ pub fn sarif_document(rules: &RuleSet, findings: &[Finding], stats: &Stats) -> V
             if !f.policy.expired_exceptions.is_empty() {
                 result["properties"]["expiredExceptions"] = json!(f.policy.expired_exceptions);
             }
+            if let Some(chain) = &f.decoded {
+                result["properties"]["decoded"] = json!(chain);
+            }
             result
         })
         .collect();

@@ -5,7 +5,9 @@
 //! - `.git` directories are never walked (history is `leakhound git`'s job);
 //! - hidden files are scanned, and so are files that `.gitignore` ignores (`.env` is where secrets
 //!   live); `--respect-gitignore` skips them; `.leakhoundignore` files are always obeyed;
-//! - files with a NUL byte in the first 8 KiB are skipped as binary (`--binary` scans them);
+//! - archives and compressed files are recognised by their magic bytes and unpacked, and text is
+//!   decoded, by [`crate::content::Layers`]; other files with a NUL byte in the first 8 KiB are
+//!   skipped as binary (`--binary` scans them);
 //! - files over 100 MiB are skipped (`--max-filesize`);
 //! - symbolic links are not followed (`--follow` follows them; loops are reported);
 //! - a FIFO or character device named on the command line is read as a stream; found while
@@ -23,9 +25,10 @@ use ignore::{WalkBuilder, WalkState};
 use memmap2::Mmap;
 
 use super::display_path;
+use super::send_output;
+use crate::content::{Layers, Output};
 use crate::engine::{Scanner, Scratch};
-use crate::finding::{FindingBuilder, LineIndex};
-use crate::scan::{Counters, Event, ScanConfig, SkipReason, BINARY_SNIFF_LEN};
+use crate::scan::{Counters, Event, ScanConfig, SkipReason};
 
 /// Walk `paths` and scan every file. Returns when the walk is done or the reporter hung up.
 pub fn scan_paths(
@@ -158,30 +161,14 @@ impl Worker<'_> {
             }
             &self.buf
         };
-        let sniff = &data[..data.len().min(BINARY_SNIFF_LEN)];
-        if !self.cfg.binary && memchr::memchr(0, sniff).is_some() {
-            self.counters.skipped(SkipReason::Binary);
-            return WalkState::Continue;
+        let mut out = Output::default();
+        Layers {
+            scanner: self.scanner,
+            cfg: self.cfg,
+            counters: self.counters,
         }
-        self.counters.scanned(data.len() as u64);
-        let matches = self.scanner.scan(data, &mut self.scratch);
-        if matches.is_empty() {
-            return WalkState::Continue;
-        }
-        let mut found = Vec::with_capacity(matches.len());
-        FindingBuilder {
-            rules: self.scanner.rules(),
-            opts: self.cfg.findings.clone(),
-        }
-        .build(
-            &display_path(path),
-            data,
-            0,
-            &mut LineIndex::new(1, 0),
-            matches,
-            &mut found,
-        );
-        if self.tx.send(Event::Findings(found)).is_err() {
+        .scan(&mut self.scratch, &display_path(path), data, &mut out);
+        if !send_output(self.tx, out) {
             return WalkState::Quit;
         }
         WalkState::Continue

@@ -19,9 +19,9 @@ use crossbeam_channel::{bounded, Sender};
 use git2::{ObjectType, Oid, Repository, Sort};
 use serde::Serialize;
 
+use crate::content::{Layers, Output};
 use crate::engine::Scanner;
-use crate::finding::{Finding, FindingBuilder, LineIndex};
-use crate::scan::{Counters, Event, ScanConfig, SkipReason, BINARY_SNIFF_LEN};
+use crate::scan::{Counters, Event, ScanConfig, SkipReason};
 
 /// What part of the history to scan.
 #[derive(Clone, Debug, Default)]
@@ -188,15 +188,12 @@ fn scan_blob(
     tx: &Sender<Event>,
 ) -> bool {
     match blob_findings(repo, job.oid, &job.path, scanner, scratch, cfg, counters) {
-        Ok(mut found) => {
-            if found.is_empty() {
-                return true;
-            }
-            for f in &mut found {
+        Ok(mut out) => {
+            for f in &mut out.findings {
                 f.git = Some((*job.commit).clone());
                 f.blob = Some(job.oid.to_string());
             }
-            tx.send(Event::Findings(found)).is_ok()
+            super::send_output(tx, out)
         }
         Err(e) => {
             counters.error();
@@ -212,9 +209,10 @@ fn scan_blob(
     }
 }
 
-/// Read the blob `oid` and scan it as the file `path`: the findings (without git provenance),
-/// after the size, LFS and binary checks, which count what they skip. An object that cannot be
-/// read is an error for the caller to report (it is not counted here).
+/// Read the blob `oid` and scan it as the file `path`, through archives and encodings: the
+/// findings (without git provenance) and warnings about skipped parts. The size and LFS checks
+/// here, and the binary check in [`Layers`], count what they skip. An object that cannot be read
+/// is an error for the caller to report (it is not counted here).
 pub(crate) fn blob_findings(
     repo: &Repository,
     oid: Oid,
@@ -223,41 +221,27 @@ pub(crate) fn blob_findings(
     scratch: &mut crate::engine::Scratch,
     cfg: &ScanConfig,
     counters: &Counters,
-) -> Result<Vec<Finding>, git2::Error> {
+) -> Result<Output, git2::Error> {
     let odb = repo.odb()?;
     let (size, _) = odb.read_header(oid)?;
     if size as u64 > cfg.max_filesize {
         counters.skipped(SkipReason::TooLarge);
-        return Ok(Vec::new());
+        return Ok(Output::default());
     }
     let blob = repo.find_blob(oid)?;
     let data = blob.content();
     if data.starts_with(b"version https://git-lfs.github.com/spec/") {
         counters.skipped(SkipReason::LfsPointer);
-        return Ok(Vec::new());
+        return Ok(Output::default());
     }
-    if !cfg.binary && memchr::memchr(0, &data[..data.len().min(BINARY_SNIFF_LEN)]).is_some() {
-        counters.skipped(SkipReason::Binary);
-        return Ok(Vec::new());
+    let mut out = Output::default();
+    Layers {
+        scanner,
+        cfg,
+        counters,
     }
-    counters.scanned(data.len() as u64);
-    let matches = scanner.scan(data, scratch);
-    let mut found: Vec<Finding> = Vec::with_capacity(matches.len());
-    if !matches.is_empty() {
-        FindingBuilder {
-            rules: scanner.rules(),
-            opts: cfg.findings.clone(),
-        }
-        .build(
-            path,
-            data,
-            0,
-            &mut LineIndex::new(1, 0),
-            matches,
-            &mut found,
-        );
-    }
-    Ok(found)
+    .scan(scratch, path, data, &mut out);
+    Ok(out)
 }
 
 /// Walk the commits in scope oldest first, send each new blob to the workers, and return every

@@ -1,6 +1,8 @@
 //! Sources: where bytes come from. `fs` walks directories in parallel and scans each file as one
 //! buffer (memory-mapped when large); `stream` reads stdin or any non-seekable input in pieces and
-//! feeds the [`crate::chunk::StreamScanner`]. Both send [`crate::scan::Event`]s to the reporter.
+//! feeds the [`crate::chunk::StreamScanner`] (an archive on stdin is buffered whole instead);
+//! `git` reads blobs. Whole buffers go through [`crate::content::Layers`] (archives, decoding).
+//! All send [`crate::scan::Event`]s to the reporter.
 //!
 //! Flow position: `source -> chunk -> engine`.
 
@@ -9,6 +11,21 @@ pub mod git;
 pub mod stream;
 
 use std::path::Path;
+
+use crossbeam_channel::Sender;
+
+use crate::content::Output;
+use crate::scan::Event;
+
+/// Send one input's warnings and findings to the reporter; false if it hung up.
+pub fn send_output(tx: &Sender<Event>, out: Output) -> bool {
+    for w in out.warnings {
+        if tx.send(Event::Warning(w)).is_err() {
+            return false;
+        }
+    }
+    out.findings.is_empty() || tx.send(Event::Findings(out.findings)).is_ok()
+}
 
 /// The name an input is reported under: the path as given, `/`-separated, without a leading `./`.
 pub fn display_path(path: &Path) -> String {

@@ -3,15 +3,22 @@
 //! one [`StreamScanner`] pass over it, so a fast producer gets large passes and a slow one
 //! (`tail -f`) gets its findings as soon as each line arrives. Memory stays bounded: at most
 //! [`QUEUE_PIECES`] pieces of [`PIECE_BYTES`] in flight plus the scanner's context.
+//!
+//! An archive or compressed stream on stdin (recognised by its first bytes' magic) cannot be
+//! scanned piece by piece: it is read whole, up to `--max-filesize`, and scanned as one input by
+//! [`crate::content::Layers`]. Plain text keeps streaming; its encoded runs are not decoded
+//! (decoding needs whole inputs).
 
 use std::io::{self, Read};
 use std::sync::Arc;
 
 use crossbeam_channel::{bounded, Sender, TryRecvError};
 
+use crate::archive;
 use crate::chunk::StreamScanner;
+use crate::content::{Layers, Output};
 use crate::engine::Scanner;
-use crate::scan::{Counters, Event, ScanConfig};
+use crate::scan::{Counters, Event, ScanConfig, SkipReason};
 
 /// Bytes asked of each `read` call.
 pub const PIECE_BYTES: usize = 256 * 1024;
@@ -37,44 +44,50 @@ pub fn scan_stream<R: Read + Send + 'static>(
         .name("leakhound-reader".into())
         .spawn(move || read_pieces(reader, &ptx, &free_rx))
         .expect("spawning a thread succeeds");
+    let mut pieces = Pieces {
+        rx: prx,
+        free: free_tx,
+        open: true,
+        failed: None,
+    };
+    // The first bytes say whether this is an archive or compressed stream (magic bytes).
+    let mut head = Vec::new();
+    while head.is_empty() || archive::undecided(&head) {
+        let Some((piece, n)) = pieces.recv() else {
+            break;
+        };
+        head.extend_from_slice(&piece[..n]);
+        pieces.recycle(piece);
+    }
+    if cfg.archive.max_depth > 0 && archive::sniff(&head).is_some() {
+        return scan_buffered(head, pieces, name, scanner, cfg, counters, tx);
+    }
     let mut stream = StreamScanner::new(Arc::clone(scanner), name, cfg.findings.clone());
     stream.threads(cfg.threads);
     let mut found = Vec::new();
-    let mut failed = None;
-    let mut open = true;
-    while open {
+    let mut head = Some(head).filter(|h| !h.is_empty());
+    while pieces.open || head.is_some() {
         let mut fed = 0;
-        match prx.recv() {
-            Ok(Ok((piece, n))) => {
-                fed += n;
-                stream.feed(&piece[..n]);
-                let _ = free_tx.try_send(piece);
-            }
-            Ok(Err(e)) => {
-                failed = Some(e);
-                open = false;
-            }
-            Err(_) => open = false,
+        if let Some(h) = head.take() {
+            fed += h.len();
+            stream.feed(&h);
+        } else if let Some((piece, n)) = pieces.recv() {
+            fed += n;
+            stream.feed(&piece[..n]);
+            pieces.recycle(piece);
         }
-        while open && fed < PASS_BYTES {
-            match prx.try_recv() {
-                Ok(Ok((piece, n))) => {
-                    fed += n;
-                    stream.feed(&piece[..n]);
-                    let _ = free_tx.try_send(piece);
-                }
-                Ok(Err(e)) => {
-                    failed = Some(e);
-                    open = false;
-                }
-                Err(TryRecvError::Empty) => break,
-                Err(TryRecvError::Disconnected) => open = false,
-            }
+        while fed < PASS_BYTES {
+            let Some((piece, n)) = pieces.try_recv() else {
+                break;
+            };
+            fed += n;
+            stream.feed(&piece[..n]);
+            pieces.recycle(piece);
         }
         if fed > 0 {
             stream.flush(&mut found);
         }
-        if !open {
+        if !pieces.open {
             stream.finish(&mut found);
         }
         if !found.is_empty()
@@ -85,7 +98,8 @@ pub fn scan_stream<R: Read + Send + 'static>(
             return false;
         }
     }
-    drop(prx);
+    let failed = pieces.failed.take();
+    drop(pieces);
     let _ = reader_thread.join();
     counters.scanned(stream.bytes());
     if let Some(e) = failed {
@@ -93,6 +107,100 @@ pub fn scan_stream<R: Read + Send + 'static>(
         let _ = tx.send(Event::Warning(format!("{name}: read error: {e}")));
     }
     true
+}
+
+/// The scanning side of the reader thread's channel.
+struct Pieces {
+    rx: crossbeam_channel::Receiver<io::Result<Piece>>,
+    /// Emptied buffers go back to the reader.
+    free: Sender<Vec<u8>>,
+    /// False once the stream ended or failed.
+    open: bool,
+    /// The read error that ended the stream.
+    failed: Option<io::Error>,
+}
+
+impl Pieces {
+    /// Wait for the next piece; `None` at the end of the stream.
+    fn recv(&mut self) -> Option<Piece> {
+        if !self.open {
+            return None;
+        }
+        let got = self.rx.recv().ok();
+        self.take(got)
+    }
+
+    /// The next piece if one has arrived; `None` if none has or the stream ended.
+    fn try_recv(&mut self) -> Option<Piece> {
+        if !self.open {
+            return None;
+        }
+        match self.rx.try_recv() {
+            Ok(r) => self.take(Some(r)),
+            Err(TryRecvError::Empty) => None,
+            Err(TryRecvError::Disconnected) => self.take(None),
+        }
+    }
+
+    fn take(&mut self, got: Option<io::Result<Piece>>) -> Option<Piece> {
+        match got {
+            Some(Ok(piece)) => Some(piece),
+            Some(Err(e)) => {
+                self.failed = Some(e);
+                self.open = false;
+                None
+            }
+            None => {
+                self.open = false;
+                None
+            }
+        }
+    }
+
+    fn recycle(&self, piece: Vec<u8>) {
+        let _ = self.free.try_send(piece);
+    }
+}
+
+/// An archive on a stream: read it whole (up to `--max-filesize`) after its first bytes `head`,
+/// then scan it as one input. Returns false if the reporter hung up.
+fn scan_buffered(
+    mut data: Vec<u8>,
+    mut pieces: Pieces,
+    name: &str,
+    scanner: &Arc<Scanner>,
+    cfg: &ScanConfig,
+    counters: &Counters,
+    tx: &Sender<Event>,
+) -> bool {
+    while let Some((piece, n)) = pieces.recv() {
+        if data.len() as u64 + n as u64 > cfg.max_filesize {
+            counters.skipped(SkipReason::TooLarge);
+            return tx
+                .send(Event::Warning(format!(
+                    "{name}: skipped: an archive larger than --max-filesize ({} bytes) on a stream",
+                    cfg.max_filesize
+                )))
+                .is_ok();
+        }
+        data.extend_from_slice(&piece[..n]);
+        pieces.recycle(piece);
+    }
+    if let Some(e) = pieces.failed.take() {
+        counters.error();
+        return tx
+            .send(Event::Warning(format!("{name}: read error: {e}")))
+            .is_ok();
+    }
+    let mut out = Output::default();
+    let mut scratch = scanner.scratch();
+    Layers {
+        scanner,
+        cfg,
+        counters,
+    }
+    .scan(&mut scratch, name, &data, &mut out);
+    super::send_output(tx, out)
 }
 
 /// Ask the kernel for a larger pipe buffer on stdin when it is a pipe, so that a fast producer

@@ -203,3 +203,61 @@ pub fn git_command(dir: &Path, home: &Path) -> Command {
         .env_remove("LEAKHOUND_HOOK_CONFIG");
     c
 }
+
+/// Standard base64 with padding (the tests build encoded fixtures at run time, so that no encoded
+/// secret is stored in the repository either).
+pub fn b64(data: &[u8]) -> String {
+    encode64(
+        data,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+        true,
+    )
+}
+
+/// URL-safe base64 without padding (JWT parts).
+pub fn b64url(data: &[u8]) -> String {
+    encode64(
+        data,
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        false,
+    )
+}
+
+fn encode64(data: &[u8], alphabet: &[u8], pad: bool) -> String {
+    let mut o = String::new();
+    for c in data.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            if k <= c.len() {
+                o.push(alphabet[(n >> (18 - 6 * k) & 63) as usize] as char);
+            } else if pad {
+                o.push('=');
+            }
+        }
+    }
+    o
+}
+
+/// A gzip stream of `data`.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+/// A fake PEM RSA private key with a random body (64-character base64 lines).
+pub fn rsa_pem(g: &mut Gen) -> String {
+    const A: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut body = String::from("MIIEow");
+    body.push_str(&g.string(A, 58));
+    body.push('\n');
+    for _ in 0..8 {
+        body.push_str(&g.string(A, 64));
+        body.push('\n');
+    }
+    let kind = "RSA PRIVATE KEY";
+    format!("-----BEGIN {kind}-----\n{body}-----END {kind}-----\n")
+}

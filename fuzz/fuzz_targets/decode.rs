@@ -1,0 +1,178 @@
+//! Fuzz the decoder: the run finder, the decoders and the content layer that scans what they
+//! decode.
+//!
+//! Invariants beyond "no panic": runs are sorted, disjoint, inside the input, at least the
+//! minimum length and made of their alphabet; decoded output is no longer than the run allows
+//! (3/4 for base64, 1/2 for hex, 1 for percent); a base64 encoding of an arbitrary payload
+//! spliced between spaces is found at exactly its span and decodes back to the payload; and the
+//! findings of a full `Layers::scan` lie inside the input, with a decoded finding placed at the
+//! start of one of the input's runs and a clear one at its secret's line and column.
+//!
+//! Input: a payload to splice as base64 (at most 4 KiB), where to splice it, then the data (at
+//! most 64 KiB).
+
+#![no_main]
+
+use std::sync::{Arc, OnceLock};
+
+use arbitrary::Arbitrary;
+use leakhound::content::{Layers, Output};
+use leakhound::decode::{self, Encoding, Run, MIN_RUN};
+use leakhound::scan::{Counters, ScanConfig};
+use leakhound::Scanner;
+use leakhound_fuzz::{b64, scanner_once, Lines};
+use libfuzzer_sys::fuzz_target;
+
+const RULES: &str = r#"
+[[rules]]
+id = "fz-akia"
+keywords = ["akia"]
+regex = '''\b(AKIA[A-Z2-7]{16})\b'''
+
+[[rules]]
+id = "fz-password"
+keywords = ["password"]
+regex = '''(?i)password\s*[:=]\s*"([^"\s]{8,64})"'''
+"#;
+
+const MAX_DATA: usize = 64 * 1024;
+const MAX_PAYLOAD: usize = 4 * 1024;
+
+fn scanner() -> &'static Arc<Scanner> {
+    static S: OnceLock<Arc<Scanner>> = OnceLock::new();
+    scanner_once(&S, "fuzz-decode.toml", RULES)
+}
+
+#[derive(Arbitrary, Debug)]
+struct Input<'a> {
+    payload: &'a [u8],
+    at: u16,
+    data: &'a [u8],
+}
+
+fn check_runs(hay: &[u8], runs: &[Run]) {
+    let mut prev_end = 0;
+    let mut out = Vec::new();
+    for r in runs {
+        assert!(
+            r.start >= prev_end && r.start < r.end && r.end <= hay.len(),
+            "{r:?}"
+        );
+        prev_end = r.end;
+        let s = &hay[r.start..r.end];
+        match r.encoding {
+            Encoding::Base64 | Encoding::Base64Url => {
+                let body = s.iter().position(|&b| b == b'=').map_or(s, |i| &s[..i]);
+                assert!(body.len() >= MIN_RUN, "{r:?}");
+                assert!(s[body.len()..].iter().all(|&b| b == b'=') && s.len() - body.len() <= 2);
+                let extra: &[u8] = if r.encoding == Encoding::Base64 {
+                    b"+/"
+                } else {
+                    b"-_"
+                };
+                assert!(body
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || extra.contains(b)));
+                assert!(decode::decode(hay, r, &mut out), "{r:?}");
+                assert!(out.len() <= body.len() * 3 / 4, "{r:?}");
+            }
+            Encoding::Hex => {
+                assert!(s.len() >= 32 && s.len() % 2 == 0 && s.iter().all(u8::is_ascii_hexdigit));
+                assert!(decode::decode(hay, r, &mut out));
+                assert_eq!(out.len(), s.len() / 2);
+            }
+            Encoding::Percent => {
+                assert!(s
+                    .windows(3)
+                    .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit()));
+                assert!(decode::decode(hay, r, &mut out));
+                assert!(out.len() < s.len());
+            }
+        }
+    }
+}
+
+fuzz_target!(|input: Input<'_>| {
+    let data = &input.data[..input.data.len().min(MAX_DATA)];
+    let payload = &input.payload[..input.payload.len().min(MAX_PAYLOAD)];
+
+    // Runs found in arbitrary data keep their contract.
+    let mut runs = Vec::new();
+    decode::find_runs(data, &mut runs);
+    check_runs(data, &runs);
+
+    // A spliced base64 payload is found at its span and decodes back.
+    let enc = b64(payload);
+    let at = if data.is_empty() {
+        0
+    } else {
+        usize::from(input.at) % (data.len() + 1)
+    };
+    let mut hay = data[..at].to_vec();
+    hay.push(b'\n');
+    let start = hay.len();
+    hay.extend_from_slice(enc.as_bytes());
+    let end = hay.len();
+    hay.push(b'\n');
+    hay.extend_from_slice(&data[at..]);
+    runs.clear();
+    decode::find_runs(&hay, &mut runs);
+    check_runs(&hay, &runs);
+    let body = enc.trim_end_matches('=');
+    // What the finder promises to find: long enough, both letter cases, not hex (with or
+    // without `0x`), and `+/` no denser than one in 16 (denser is what identifiers look like).
+    let syms = body.bytes().filter(|b| matches!(b, b'+' | b'/')).count();
+    let findable = body.len() >= MIN_RUN
+        && body.bytes().any(|b| b.is_ascii_uppercase())
+        && body.bytes().any(|b| b.is_ascii_lowercase())
+        && !body.bytes().all(|b| b.is_ascii_hexdigit())
+        && !(body.starts_with("0x") || body.starts_with("0X"))
+        && syms * 16 <= body.len();
+    if findable {
+        let r = runs
+            .iter()
+            .find(|r| r.start == start)
+            .unwrap_or_else(|| panic!("spliced run not found: {runs:?}"));
+        assert_eq!((r.end, r.encoding), (end, Encoding::Base64));
+        let mut out = Vec::new();
+        assert!(decode::decode(&hay, r, &mut out));
+        assert_eq!(out, payload);
+    }
+
+    // The content layer: findings lie inside the input, at a run or at their secret.
+    let scanner = scanner();
+    let cfg = ScanConfig {
+        threads: 1,
+        findings: leakhound::finding::FindingOptions { no_redact: true },
+        binary: true,
+        ..ScanConfig::default()
+    };
+    let counters = Counters::default();
+    let mut scratch = scanner.scratch();
+    let mut out = Output::default();
+    Layers {
+        scanner,
+        cfg: &cfg,
+        counters: &counters,
+    }
+    .scan(&mut scratch, "f", &hay, &mut out);
+    let lines = Lines::new(&hay);
+    let starts: Vec<usize> = runs.iter().map(|r| r.start).collect();
+    for f in &out.findings {
+        let off = f.offset as usize;
+        assert!(off < hay.len(), "{f:?}");
+        assert_eq!((f.line, f.column), lines.line_col(off), "{f:?}");
+        assert!((f.end_line, f.end_column) >= (f.line, f.column), "{f:?}");
+        match &f.decoded {
+            Some(chain) => {
+                assert!(starts.contains(&off), "decoded finding not at a run: {f:?}");
+                assert!(!chain.is_empty());
+            }
+            // Secrets are shown lossily (invalid UTF-8 becomes U+FFFD).
+            None => assert!(
+                String::from_utf8_lossy(&hay[off..]).starts_with(&f.secret),
+                "{f:?}"
+            ),
+        }
+    }
+});

@@ -1,0 +1,817 @@
+//! Decoding: finding base64 (standard and URL-safe, padded or not), hex and percent-encoded runs
+//! cheaply, and decoding them into bytes worth scanning.
+//!
+//! The finder never runs a regex over every byte. For base64 and hex it turns each 64-byte block
+//! into a bit mask of alphabet bytes (AVX2 or SSE2 compares on x86_64) and finds runs of at least
+//! [`MIN_RUN`] set bits with a few shifts and ANDs; only the rare long runs are looked at byte by
+//! byte. Percent-encoding is found from its `%` bytes with `memchr`.
+//!
+//! A decoding is kept only if it is worth scanning: mostly printable UTF-8 text, or the magic
+//! bytes of a compressed stream or archive (see [`crate::archive::sniff`]). Random base64 (image
+//! bytes, certificates, hashes) decodes to binary and is dropped, as are data URIs whose media
+//! type is not text. Where a base64 or hex run is the value of a key (`password: <run>`,
+//! `"token": "<run>"`, `key=<run>`), the decoded text is presented as `key: "<decoded>"`, so that
+//! rules which need a name before a value (generic passwords, Kubernetes `data:` entries) see one.
+//!
+//! Flow position: `content -> decode -> engine` (the caller, [`crate::content`], scans what this
+//! module decodes, recursively up to `--max-decode-depth`).
+
+/// Default of `--max-decode-depth`: decoded content is searched for encoded runs again this many
+/// times (so `base64>base64` is found); 0 turns decoding off.
+pub const DEFAULT_MAX_DEPTH: u32 = 2;
+
+/// Shortest base64 or hex run considered (20 base64 characters are 15 bytes).
+pub const MIN_RUN: usize = 20;
+/// Shortest hex run considered (32 digits are 16 bytes).
+const MIN_HEX: usize = 32;
+/// Shortest percent-encoded run considered.
+const MIN_PERCENT: usize = 12;
+/// Longest run decoded; longer ones are cut here (a credential is far shorter, and a huge run is
+/// an embedded blob).
+pub const MAX_RUN: usize = 16 * 1024 * 1024;
+
+/// An encoding of text in text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// RFC 4648 base64 (`+/`).
+    Base64,
+    /// RFC 4648 base64url (`-_`).
+    Base64Url,
+    /// Hexadecimal digits, two per byte.
+    Hex,
+    /// `%XX` escapes (and `+` for space, as in form posts).
+    Percent,
+}
+
+impl Encoding {
+    /// The name used in decoding chains.
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::Base64 | Encoding::Base64Url => "base64",
+            Encoding::Hex => "hex",
+            Encoding::Percent => "percent",
+        }
+    }
+}
+
+/// A candidate run: `hay[start..end]` in `encoding`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// First byte of the run.
+    pub start: usize,
+    /// One past its last byte (padding included).
+    pub end: usize,
+    /// How it is encoded.
+    pub encoding: Encoding,
+}
+
+const STD: u8 = 1;
+const URL: u8 = 2;
+const HEX: u8 = 4;
+const FORM: u8 = 8;
+
+/// Byte classes: which alphabets each byte belongs to.
+static CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut v = 0;
+        if c.is_ascii_alphanumeric() {
+            v |= STD | URL | FORM;
+        }
+        if c.is_ascii_hexdigit() {
+            v |= HEX;
+        }
+        if c == b'+' || c == b'/' {
+            v |= STD;
+        }
+        if c == b'-' || c == b'_' {
+            v |= URL;
+        }
+        if matches!(
+            c,
+            b'%' | b'+'
+                | b'-'
+                | b'_'
+                | b'.'
+                | b'~'
+                | b'&'
+                | b'='
+                | b'!'
+                | b'*'
+                | b'('
+                | b')'
+                | b';'
+                | b':'
+                | b'@'
+                | b'/'
+                | b','
+                | b'?'
+                | b'$'
+                | b'\''
+        ) {
+            v |= FORM;
+        }
+        t[b] = v;
+        b += 1;
+    }
+    t
+};
+
+/// Append the candidate runs of `hay` to `out`, in order and disjoint.
+pub fn find_runs(hay: &[u8], out: &mut Vec<Run>) {
+    let first = out.len();
+    find_alphabet_runs(hay, out);
+    find_percent_runs(hay, out);
+    out[first..].sort_by_key(|r| r.start);
+    // A percent run may contain an alphabet run; keep the earlier (longer-reaching) one.
+    let mut keep = first;
+    for i in first..out.len() {
+        if keep > first && out[i].start < out[keep - 1].end {
+            continue;
+        }
+        out[keep] = out[i];
+        keep += 1;
+    }
+    out.truncate(keep);
+}
+
+const B64ANY: u8 = STD | URL;
+
+fn find_alphabet_runs(hay: &[u8], out: &mut Vec<Run>) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above; the answer is cached).
+        return unsafe { find_alphabet_runs_avx2(hay, out) };
+    }
+    alphabet_runs(hay, out, mask64);
+}
+
+/// [`find_alphabet_runs`] compiled for AVX2 as a whole, so the block masks are inlined.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn find_alphabet_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
+    // SAFETY: the caller guarantees AVX2.
+    alphabet_runs(hay, out, |b| unsafe { mask64_avx2(b) });
+}
+
+/// The block loop, with `mask` turning 64 bytes into their alphabet bits.
+#[inline(always)]
+fn alphabet_runs(hay: &[u8], out: &mut Vec<Run>, mask: impl Fn(&[u8; 64]) -> u64) {
+    let n = hay.len();
+    // Bytes of the alphabet just before the current block (a run that may go on in it).
+    let mut carry = 0usize;
+    let mut i = 0;
+    while i < n {
+        let (m, len) = if i + 64 <= n {
+            let block: &[u8; 64] = hay[i..i + 64].try_into().expect("64 bytes");
+            (mask(block), 64)
+        } else {
+            let tail = &hay[i..];
+            let m = tail
+                .iter()
+                .enumerate()
+                .fold(0u64, |m, (j, &b)| m | (u64::from(in_alphabet(b)) << j));
+            (m, tail.len())
+        };
+        if m == u64::MAX {
+            carry += 64;
+            i += 64;
+            continue;
+        }
+        // The run that starts in an earlier block ends here, after `head` bytes.
+        let head = m.trailing_ones() as usize;
+        if carry + head >= MIN_RUN {
+            push_run(hay, i - carry, i + head, out);
+        }
+        // A run that reaches the block's end goes on into the next block (`top` < 64: bit
+        // `head` is clear). Bits past a short last block are clear, so `top` is 0 there.
+        let top = m.leading_ones() as usize;
+        carry = top;
+        let rest = m & !((1u64 << head) - 1) & (u64::MAX >> top);
+        // Runs inside the block: `x` keeps a bit where MIN_RUN (20) alphabet bytes start.
+        let mut x = rest;
+        x &= x >> 1;
+        x &= x >> 2;
+        x &= x >> 4;
+        x &= x >> 8;
+        x &= x >> 4;
+        while x != 0 {
+            let s = x.trailing_zeros() as usize;
+            let e = s + (!(rest >> s)).trailing_zeros() as usize;
+            push_run(hay, i + s, i + e, out);
+            let below_e = if e >= 64 { u64::MAX } else { (1u64 << e) - 1 };
+            x &= !below_e;
+        }
+        i += len;
+    }
+    if carry >= MIN_RUN {
+        push_run(hay, n - carry, n, out);
+    }
+}
+
+fn push_run(hay: &[u8], s: usize, e: usize, out: &mut Vec<Run>) {
+    if let Some(run) = classify(hay, s, e) {
+        out.push(run);
+    }
+}
+
+/// Whether `b` is in the base64 or base64url alphabet.
+fn in_alphabet(b: u8) -> bool {
+    CLASS[b as usize] & B64ANY != 0
+}
+
+/// Bit `j` set where `block[j]` is in the base64 or base64url alphabet.
+#[cfg(target_arch = "x86_64")]
+fn mask64(block: &[u8; 64]) -> u64 {
+    mask64_sse2(block)
+}
+
+/// [`mask64`] with SSE2, part of the x86_64 baseline.
+#[cfg(target_arch = "x86_64")]
+fn mask64_sse2(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always available;
+    // the four unaligned 16-byte loads read exactly the 64 bytes of `block`.
+    unsafe {
+        let range = |x: __m128i, lo: u8, hi: u8| {
+            let t = _mm_add_epi8(x, _mm_set1_epi8(0x80u8.wrapping_sub(lo) as i8));
+            _mm_cmplt_epi8(t, _mm_set1_epi8(0x80u8.wrapping_add(hi - lo + 1) as i8))
+        };
+        let eq = |x: __m128i, c: u8| _mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8));
+        let mut m = 0u64;
+        for k in 0..4 {
+            let x = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
+            let alpha = range(_mm_or_si128(x, _mm_set1_epi8(0x20)), b'a', b'z');
+            let digit = range(x, b'0', b'9');
+            let sym = _mm_or_si128(
+                _mm_or_si128(eq(x, b'+'), eq(x, b'/')),
+                _mm_or_si128(eq(x, b'-'), eq(x, b'_')),
+            );
+            let all = _mm_or_si128(_mm_or_si128(alpha, digit), sym);
+            m |= u64::from(_mm_movemask_epi8(all) as u16) << (16 * k);
+        }
+        m
+    }
+}
+
+/// [`mask64`] with AVX2: two 32-byte halves.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn mask64_avx2(block: &[u8; 64]) -> u64 {
+    use std::arch::x86_64::*;
+    let range = |x: __m256i, lo: u8, hi: u8| {
+        let t = _mm256_add_epi8(x, _mm256_set1_epi8(0x80u8.wrapping_sub(lo) as i8));
+        _mm256_cmpgt_epi8(_mm256_set1_epi8(0x80u8.wrapping_add(hi - lo + 1) as i8), t)
+    };
+    let eq = |x: __m256i, c: u8| _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c as i8));
+    let mut m = 0u64;
+    for k in 0..2 {
+        // SAFETY: the two unaligned 32-byte loads read exactly the 64 bytes of `block`.
+        let x = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k) as *const __m256i) };
+        let alpha = range(_mm256_or_si256(x, _mm256_set1_epi8(0x20)), b'a', b'z');
+        let digit = range(x, b'0', b'9');
+        let sym = _mm256_or_si256(
+            _mm256_or_si256(eq(x, b'+'), eq(x, b'/')),
+            _mm256_or_si256(eq(x, b'-'), eq(x, b'_')),
+        );
+        let all = _mm256_or_si256(_mm256_or_si256(alpha, digit), sym);
+        m |= u64::from(_mm256_movemask_epi8(all) as u32) << (32 * k);
+    }
+    m
+}
+
+/// Bit `j` set where `block[j]` is in the base64 or base64url alphabet.
+#[cfg(not(target_arch = "x86_64"))]
+fn mask64(block: &[u8; 64]) -> u64 {
+    block
+        .iter()
+        .enumerate()
+        .fold(0u64, |m, (j, &b)| m | (u64::from(in_alphabet(b)) << j))
+}
+
+/// Decide what the alphabet run `hay[s..e]` is.
+fn classify(hay: &[u8], mut s: usize, e: usize) -> Option<Run> {
+    // One pass: the AND of the bytes' classes, whether both letter cases occur, and how many
+    // of `+/-_` there are.
+    let (and, case, syms) = hay[s..e].iter().fold((0xff, 0u8, 0usize), |(a, c, n), &b| {
+        let k = CASE[b as usize];
+        (a & CLASS[b as usize], c | k, n + usize::from(k >> 2))
+    });
+    let hex = |s: usize| {
+        ((e - s) >= MIN_HEX && (e - s) % 2 == 0).then_some(Run {
+            start: s,
+            end: e,
+            encoding: Encoding::Hex,
+        })
+    };
+    if and & HEX != 0 {
+        return hex(s);
+    }
+    // `0x` before hex digits.
+    if e - s > 2
+        && hay[s] == b'0'
+        && (hay[s + 1] | 0x20) == b'x'
+        && hay[s + 2..e].iter().all(|&b| CLASS[b as usize] & HEX != 0)
+    {
+        s += 2;
+        return hex(s);
+    }
+    // Base64 of anything has both upper- and lower-case letters; a run without is a word or a
+    // constant, not an encoding.
+    if case & 3 != 3 {
+        return None;
+    }
+    // The symbols encode 6-bit values 62 and 63, which base64 of ASCII text only produces from
+    // `>`, `?`, `~` and DEL in every third byte, and of binary data about once in 32 characters.
+    // Identifiers (`Win32_System_Com`, `some_long_name`) have far more.
+    if syms * 16 > e - s {
+        return None;
+    }
+    let encoding = if and & STD != 0 {
+        Encoding::Base64
+    } else if and & URL != 0 {
+        Encoding::Base64Url
+    } else {
+        return None;
+    };
+    let mut end = e;
+    while end < hay.len() && end - e < 2 && hay[end] == b'=' {
+        end += 1;
+    }
+    Some(Run {
+        start: s,
+        end,
+        encoding,
+    })
+}
+
+/// 1 for upper-case letters, 2 for lower-case ones, 4 for the symbols `+/-_`.
+static CASE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_uppercase() {
+            1
+        } else if c.is_ascii_lowercase() {
+            2
+        } else if matches!(c, b'+' | b'/' | b'-' | b'_') {
+            4
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
+
+fn find_percent_runs(hay: &[u8], out: &mut Vec<Run>) {
+    let mut floor = 0;
+    for p in memchr::memchr_iter(b'%', hay) {
+        if p < floor || p + 2 >= hay.len() {
+            continue;
+        }
+        if CLASS[hay[p + 1] as usize] & HEX == 0 || CLASS[hay[p + 2] as usize] & HEX == 0 {
+            continue;
+        }
+        let mut s = p;
+        while s > floor && CLASS[hay[s - 1] as usize] & FORM != 0 {
+            s -= 1;
+        }
+        let mut e = p + 3;
+        while e < hay.len() && CLASS[hay[e] as usize] & FORM != 0 {
+            e += 1;
+        }
+        floor = e;
+        if e - s >= MIN_PERCENT {
+            out.push(Run {
+                start: s,
+                end: e,
+                encoding: Encoding::Percent,
+            });
+        }
+    }
+}
+
+/// The value of one base64 character, or 0xff.
+static B64: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 26 {
+        t[b'A' as usize + i] = i as u8;
+        t[b'a' as usize + i] = 26 + i as u8;
+        i += 1;
+    }
+    let mut d = 0;
+    while d < 10 {
+        t[b'0' as usize + d] = 52 + d as u8;
+        d += 1;
+    }
+    t[b'+' as usize] = 62;
+    t[b'/' as usize] = 63;
+    t[b'-' as usize] = 62;
+    t[b'_' as usize] = 63;
+    t
+};
+
+fn hex_val(b: u8) -> u8 {
+    match b {
+        b'0'..=b'9' => b - b'0',
+        b'a'..=b'f' => b - b'a' + 10,
+        b'A'..=b'F' => b - b'A' + 10,
+        _ => 0xff,
+    }
+}
+
+/// Decode `run` of `hay` into `out` (cleared first). False if it is not valid in its encoding.
+pub fn decode(hay: &[u8], run: &Run, out: &mut Vec<u8>) -> bool {
+    out.clear();
+    let end = run.end.min(run.start.saturating_add(MAX_RUN));
+    let src = &hay[run.start..end];
+    match run.encoding {
+        Encoding::Base64 | Encoding::Base64Url => {
+            let body = match src.iter().position(|&b| b == b'=') {
+                Some(i) => &src[..i],
+                None => src,
+            };
+            // A trailing single character holds no whole byte.
+            let body = if body.len() % 4 == 1 {
+                &body[..body.len() - 1]
+            } else {
+                body
+            };
+            out.reserve(body.len() / 4 * 3 + 3);
+            let mut acc: u32 = 0;
+            let mut bits = 0;
+            for &b in body {
+                let v = B64[b as usize];
+                if v == 0xff {
+                    return false;
+                }
+                acc = (acc << 6) | u32::from(v);
+                bits += 6;
+                if bits >= 8 {
+                    bits -= 8;
+                    out.push((acc >> bits) as u8);
+                }
+            }
+            true
+        }
+        Encoding::Hex => {
+            if src.len() % 2 != 0 {
+                return false;
+            }
+            out.reserve(src.len() / 2);
+            for pair in src.chunks_exact(2) {
+                let (h, l) = (hex_val(pair[0]), hex_val(pair[1]));
+                if h == 0xff || l == 0xff {
+                    return false;
+                }
+                out.push(h << 4 | l);
+            }
+            true
+        }
+        Encoding::Percent => {
+            let mut escapes = 0;
+            let mut i = 0;
+            out.reserve(src.len());
+            while i < src.len() {
+                let b = src[i];
+                if b == b'%' && i + 2 < src.len() {
+                    let (h, l) = (
+                        src.get(i + 1).map_or(0xff, |&c| hex_val(c)),
+                        src.get(i + 2).map_or(0xff, |&c| hex_val(c)),
+                    );
+                    if h != 0xff && l != 0xff {
+                        out.push(h << 4 | l);
+                        escapes += 1;
+                        i += 3;
+                        continue;
+                    }
+                }
+                out.push(if b == b'+' { b' ' } else { b });
+                i += 1;
+            }
+            escapes > 0
+        }
+    }
+}
+
+/// A cheap look at the first bytes a run decodes to: false when they are neither text nor the
+/// start of a compressed stream or archive, so the run need not be decoded whole (most base64-
+/// looking runs in source code are identifiers and paths that decode to binary).
+pub fn plausible(hay: &[u8], run: &Run) -> bool {
+    const HEAD: usize = 16;
+    let end = run.end.min(run.start + HEAD);
+    let head = Run {
+        start: run.start,
+        end,
+        encoding: run.encoding,
+    };
+    let mut buf = [0u8; HEAD];
+    let Some(out) = decode_head(hay, &head, &mut buf) else {
+        return run.encoding == Encoding::Percent;
+    };
+    const MAGIC: [&[u8]; 6] = [
+        b"\x1f\x8b",
+        b"BZh",
+        b"\xfd7zXZ",
+        b"\x28\xb5\x2f\xfd",
+        b"PK\x03",
+        b"PK\x05",
+    ];
+    if MAGIC.iter().any(|m| out.starts_with(m)) {
+        return true;
+    }
+    // The head may end inside a multi-byte character.
+    let valid = match std::str::from_utf8(out) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    };
+    valid
+        && !out
+            .iter()
+            .any(|&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f)
+}
+
+/// Decode the short `run` into `buf` without allocating: the decoded bytes, or `None` if the
+/// run is not valid in its encoding.
+fn decode_head<'b>(hay: &[u8], run: &Run, buf: &'b mut [u8; 16]) -> Option<&'b [u8]> {
+    let src = &hay[run.start..run.end];
+    let mut n = 0;
+    match run.encoding {
+        Encoding::Base64 | Encoding::Base64Url => {
+            let (mut acc, mut bits) = (0u32, 0);
+            for &b in src.iter().take_while(|&&b| b != b'=') {
+                let v = B64[b as usize];
+                if v == 0xff {
+                    return None;
+                }
+                acc = (acc << 6) | u32::from(v);
+                bits += 6;
+                if bits >= 8 {
+                    bits -= 8;
+                    if n < buf.len() {
+                        buf[n] = (acc >> bits) as u8;
+                        n += 1;
+                    }
+                }
+            }
+        }
+        Encoding::Hex => {
+            for pair in src.chunks_exact(2).take(buf.len()) {
+                let (h, l) = (hex_val(pair[0]), hex_val(pair[1]));
+                if h == 0xff || l == 0xff {
+                    return None;
+                }
+                buf[n] = h << 4 | l;
+                n += 1;
+            }
+        }
+        Encoding::Percent => {
+            let mut v = Vec::new();
+            if !decode(hay, run, &mut v) {
+                return None;
+            }
+            n = v.len().min(buf.len());
+            buf[..n].copy_from_slice(&v[..n]);
+        }
+    }
+    Some(&buf[..n])
+}
+
+/// Whether decoded bytes look like text worth scanning: valid UTF-8 with almost no control
+/// characters (tab, line breaks allowed; at most one in 32 bytes otherwise).
+pub fn is_text(b: &[u8]) -> bool {
+    if b.is_empty() || std::str::from_utf8(b).is_err() {
+        return false;
+    }
+    let controls = b
+        .iter()
+        .filter(|&&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f)
+        .count();
+    controls == 0 || (b.len() >= 64 && controls * 32 <= b.len())
+}
+
+/// For a base64 run that ends a data URI (`data:<type>;base64,<run>`): whether the media type is
+/// text. `None` when the run is not in a data URI.
+pub fn data_uri_is_text(hay: &[u8], run: &Run) -> Option<bool> {
+    let before = &hay[run.start.saturating_sub(128)..run.start];
+    let head = before.strip_suffix(b";base64,")?;
+    let at = memchr::memmem::rfind(head, b"data:")?;
+    let media = &head[at + 5..];
+    let media = media.split(|&b| b == b';').next().unwrap_or(media);
+    let m = String::from_utf8_lossy(media).to_ascii_lowercase();
+    Some(
+        m.is_empty()
+            || m.starts_with("text/")
+            || m.ends_with("json")
+            || m.ends_with("xml")
+            || m.ends_with("yaml")
+            || m.ends_with("javascript")
+            || m == "application/x-sh"
+            || m == "application/x-www-form-urlencoded",
+    )
+}
+
+/// The key a base64 or hex run is the value of, if any: `key: run`, `key = run`, `"key": "run"`,
+/// `key="run"` on the same line (a YAML, JSON, TOML, .env or INI entry).
+pub fn key_of<'h>(hay: &'h [u8], run: &Run) -> Option<&'h [u8]> {
+    let line_start = memchr::memrchr(b'\n', &hay[run.start.saturating_sub(256)..run.start])
+        .map_or(run.start.saturating_sub(256), |i| {
+            run.start.saturating_sub(256) + i + 1
+        });
+    let before = &hay[line_start..run.start];
+    let mut i = before.len();
+    let skip = |i: &mut usize, set: &[u8]| {
+        while *i > 0 && set.contains(&before[*i - 1]) {
+            *i -= 1;
+        }
+    };
+    skip(&mut i, b" \t\"'");
+    if i == 0 || !matches!(before[i - 1], b':' | b'=') {
+        return None;
+    }
+    i -= 1;
+    skip(&mut i, b" \t\"'");
+    let end = i;
+    while i > 0 && (before[i - 1].is_ascii_alphanumeric() || b"_.-".contains(&before[i - 1])) {
+        i -= 1;
+    }
+    (end > i).then(|| &before[i..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn b64(s: &[u8]) -> String {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut o = String::new();
+        for c in s.chunks(3) {
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            for k in 0..4 {
+                if k <= c.len() {
+                    o.push(A[(n >> (18 - 6 * k) & 63) as usize] as char);
+                } else {
+                    o.push('=');
+                }
+            }
+        }
+        o
+    }
+
+    fn runs(hay: &[u8]) -> Vec<Run> {
+        let mut v = Vec::new();
+        find_runs(hay, &mut v);
+        v
+    }
+
+    #[test]
+    fn finds_each_encoding_at_its_span() {
+        let text = b"some plain text that decodes to itself";
+        let enc = b64(text);
+        let hay = format!("value: {enc}\nnext line");
+        let r = runs(hay.as_bytes());
+        assert_eq!(
+            r,
+            vec![Run {
+                start: 7,
+                end: 7 + enc.len(),
+                encoding: Encoding::Base64
+            }]
+        );
+        let mut out = Vec::new();
+        assert!(decode(hay.as_bytes(), &r[0], &mut out));
+        assert_eq!(out, text);
+
+        let hex: String = text.iter().map(|b| format!("{b:02x}")).collect();
+        let hay = format!("x = 0x{hex};");
+        let r = runs(hay.as_bytes());
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].start, r[0].encoding), (6, Encoding::Hex));
+        assert!(decode(hay.as_bytes(), &r[0], &mut out));
+        assert_eq!(out, text);
+
+        let hay = b"GET /login?user=bob&pass=a%21b%40c+d HTTP/1.1";
+        let r = runs(hay);
+        assert_eq!(r.len(), 1);
+        assert_eq!((r[0].start, r[0].encoding), (4, Encoding::Percent));
+        assert!(decode(hay, &r[0], &mut out));
+        assert_eq!(out, b"/login?user=bob&pass=a!b@c d");
+    }
+
+    #[test]
+    fn unpadded_and_url_safe() {
+        // 0xfb 0xff in the middle gives `-` and `_` in base64url.
+        let mut out = Vec::new();
+        let hay = b"tok=eyJzdWIiOiJhYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAxMjM0NTY3ODkiLCJ4Ijoi-_8ifQ";
+        let r = runs(hay);
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].encoding, Encoding::Base64Url);
+        assert!(decode(hay, &r[0], &mut out));
+        assert!(out.starts_with(b"{\"sub\":\"abcdefghijklmnopqrstuvwxyz0123456789\",\"x\":\""));
+        // Symbols as dense as in an identifier: not base64.
+        assert!(runs(b"x = Win32_System_Com_StructuredStorage;").is_empty());
+    }
+
+    /// The block-mask finder agrees with the obvious byte-by-byte one on runs of every length
+    /// at every offset around block boundaries.
+    #[test]
+    fn block_finder_matches_naive() {
+        fn naive(hay: &[u8]) -> Vec<Run> {
+            let mut out = Vec::new();
+            let mut i = 0;
+            while i < hay.len() {
+                if !in_alphabet(hay[i]) {
+                    i += 1;
+                    continue;
+                }
+                let s = i;
+                while i < hay.len() && in_alphabet(hay[i]) {
+                    i += 1;
+                }
+                if i - s >= MIN_RUN {
+                    push_run(hay, s, i, &mut out);
+                }
+            }
+            out
+        }
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
+        for round in 0..3000 {
+            let len = (next() % 300) as usize;
+            let mut hay = vec![b' '; len];
+            // Runs of random lengths at random places, some touching the ends.
+            for _ in 0..(next() % 6) {
+                let at = (next() % (len as u64 + 1)) as usize;
+                let n = (next() % 140) as usize;
+                for b in hay.iter_mut().skip(at).take(n) {
+                    *b = A[(next() % A.len() as u64) as usize];
+                }
+            }
+            if round % 7 == 0 {
+                hay.iter_mut().for_each(|b| *b = A[(next() % 62) as usize]);
+            }
+            let mut got = Vec::new();
+            find_alphabet_runs(&hay, &mut got);
+            assert_eq!(
+                got,
+                naive(&hay),
+                "round {round}: {:?}",
+                String::from_utf8_lossy(&hay)
+            );
+        }
+    }
+
+    #[test]
+    fn short_runs_and_words_are_not_candidates() {
+        assert!(runs(b"a short SGVsbG8= run").is_empty());
+        assert!(runs(b"averyveryverylongidentifierwithoutcaps here").is_empty());
+        assert!(runs(b"printf(\"%d %s\\n\", x, y); 100% done").is_empty());
+    }
+
+    #[test]
+    fn text_check() {
+        assert!(is_text(b"user:password"));
+        assert!(is_text("naïve café text\n".as_bytes()));
+        assert!(!is_text(&[
+            0x89, b'P', b'N', b'G', 13, 10, 26, 10, 0, 0, 0, 13
+        ]));
+        assert!(!is_text(b"abc\x01def"));
+    }
+
+    #[test]
+    fn keys_and_data_uris() {
+        let hay = b"  password: \"cGFzc3dvcmQ=\"";
+        let run = Run {
+            start: 13,
+            end: 25,
+            encoding: Encoding::Base64,
+        };
+        assert_eq!(key_of(hay, &run), Some(&b"password"[..]));
+        let hay = b"src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB\"";
+        let r = runs(hay);
+        assert_eq!(data_uri_is_text(hay, &r[0]), Some(false));
+        let hay = b"data:text/plain;charset=utf-8;base64,aGVsbG8gd29ybGQgaGVsbG8=";
+        let r = runs(hay);
+        assert_eq!(data_uri_is_text(hay, &r[0]), Some(true));
+    }
+}
