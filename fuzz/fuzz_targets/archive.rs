@@ -155,7 +155,10 @@ fuzz_target!(|input: Input<'_>| {
     let cfg = ScanConfig {
         threads: 1,
         archive: limits,
-        findings: leakhound::finding::FindingOptions { no_redact: true },
+        findings: leakhound::finding::FindingOptions {
+            no_redact: true,
+            policy: None,
+        },
         ..ScanConfig::default()
     };
     let counters = Counters::default();

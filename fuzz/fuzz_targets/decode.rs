@@ -143,7 +143,10 @@ fuzz_target!(|input: Input<'_>| {
     let scanner = scanner();
     let cfg = ScanConfig {
         threads: 1,
-        findings: leakhound::finding::FindingOptions { no_redact: true },
+        findings: leakhound::finding::FindingOptions {
+            no_redact: true,
+            policy: None,
+        },
         binary: true,
         ..ScanConfig::default()
     };
