@@ -107,6 +107,10 @@ struct FileSpec {
     #[serde(default)]
     #[allow(dead_code)]
     rules: Option<toml::Value>,
+    /// Opt-in rule packs (read by [`crate::rules`]).
+    #[serde(default)]
+    #[allow(dead_code)]
+    packs: Option<toml::Value>,
     /// Allowlist entries.
     #[serde(default)]
     allowlist: Vec<toml::Spanned<EntrySpec>>,
