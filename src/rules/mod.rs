@@ -90,7 +90,8 @@ impl fmt::Display for RuleError {
 impl std::error::Error for RuleError {}
 
 /// The compiled rules of one scan, in a stable order (built-in files by name, then the packs
-/// asked for, then user files in the order given). A rule's index in [`RuleSet::rules`] is its identity inside the engine.
+/// asked for, then user files in the order given). A rule's index in [`RuleSet::rules`] is its
+/// identity inside the engine.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
