@@ -1,7 +1,7 @@
-//! Embeds every `patterns/*.toml` rule file into the binary, so that it works standalone, with
-//! the facts a scan needs about each rule's regex (capture groups, longest match, keyword lead,
-//! whether it spans lines, derived keywords), computed here by the same code the library uses
-//! (`src/rules/analysis.rs`). Loading the built-in rules then parses no regex, which is most of a
+//! Embeds every `patterns/*.toml` rule file, and every opt-in pack (`patterns/packs/*.toml`),
+//! into the binary, so that it works standalone, with the facts a scan needs about each rule's
+//! regex (capture groups, longest match, keyword lead, whether it spans lines, derived keywords),
+//! computed here by the same code the library uses (`src/rules/analysis.rs`). Loading the built-in rules then parses no regex, which is most of a
 //! scan's start-up; a built-in rule with an invalid regex fails the build.
 
 use std::{env, fmt::Write as _, fs, path::Path};
@@ -12,11 +12,22 @@ mod analysis;
 
 fn main() {
     let root = Path::new(&env::var("CARGO_MANIFEST_DIR").unwrap()).to_path_buf();
-    let dir = root.join("patterns");
-    println!("cargo:rerun-if-changed={}", dir.display());
+    let out_dir = Path::new(&env::var("OUT_DIR").unwrap()).to_path_buf();
     println!("cargo:rerun-if-changed=src/rules/analysis.rs");
-    let mut files: Vec<_> = fs::read_dir(&dir)
-        .expect("patterns/ exists in the package")
+    // The default rules, then the opt-in packs (one file per pack, named after it).
+    let builtin = embed(&root.join("patterns"), "");
+    fs::write(out_dir.join("builtin_rules.rs"), builtin).expect("OUT_DIR is writable");
+    let packs = embed(&root.join("patterns").join("packs"), "packs/");
+    fs::write(out_dir.join("builtin_packs.rs"), packs).expect("OUT_DIR is writable");
+}
+
+/// The `.toml` files of `dir`, sorted by name, as the source of a
+/// `&[(file name, contents, &[BuiltinFacts])]` constant; `prefix` goes before each file name in
+/// build errors (`patterns/<prefix><name>`).
+fn embed(dir: &Path, prefix: &str) -> String {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = fs::read_dir(dir)
+        .expect("patterns/ and patterns/packs/ exist in the package")
         .filter_map(|e| e.ok())
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
@@ -33,14 +44,13 @@ fn main() {
             name,
             path.display().to_string()
         );
-        for rule in rules(&name, &text) {
+        for rule in rules(&format!("{prefix}{name}"), &text) {
             out.push_str(&rule);
         }
         out.push_str("    ]),\n");
     }
     out.push(']');
-    let dest = Path::new(&env::var("OUT_DIR").unwrap()).join("builtin_rules.rs");
-    fs::write(dest, out).expect("OUT_DIR is writable");
+    out
 }
 
 /// One `BuiltinFacts { .. },` per rule of a file, in file order. Rules whose shape is wrong are

@@ -214,7 +214,8 @@ struct HookArgs {
 
 #[derive(Subcommand)]
 enum RulesCommand {
-    /// List the rules in effect: id, severity, confidence, keywords, name.
+    /// List the rules in effect: id, severity, confidence, keywords, name, and the pack or file
+    /// each comes from.
     List {
         #[command(flatten)]
         rules: RuleArgs,
@@ -223,10 +224,13 @@ enum RulesCommand {
         json: bool,
     },
     /// Compile rules and run every example and negative example through the engine.
-    /// With no FILE, checks the built-in rules.
+    /// With no FILE, checks the built-in rules (and the packs named with --pack).
     Check {
         /// Rule files to check instead of the built-in rules.
         files: Vec<PathBuf>,
+        /// Also check the rules of this opt-in pack (repeatable).
+        #[arg(long = "pack", value_name = "NAME")]
+        packs: Vec<String>,
     },
 }
 
@@ -236,9 +240,12 @@ struct RuleArgs {
     /// (repeatable). Scans also read .leakhound.toml at the scan root unless --no-policy-file.
     #[arg(long = "config", short = 'c', value_name = "FILE")]
     config: Vec<PathBuf>,
-    /// Use only the rules from --config files, not the built-in ones.
+    /// Use only the rules from --config files (and --pack), not the built-in ones.
     #[arg(long)]
     no_builtin_rules: bool,
+    /// Turn on an opt-in rule pack, off by default (repeatable): pii, infra.
+    #[arg(long = "pack", value_name = "NAME")]
+    packs: Vec<String>,
     /// Turn off a rule by id (repeatable).
     #[arg(long = "disable-rule", value_name = "ID")]
     disable: Vec<String>,
@@ -408,6 +415,9 @@ fn load_rules(args: &RuleArgs, policy_file: Option<&std::path::Path>) -> Result<
     });
     for id in &args.disable {
         b.disable(id);
+    }
+    for p in &args.packs {
+        b.pack(p)?;
     }
     for f in args.config.iter().map(PathBuf::as_path).chain(policy_file) {
         b.add_file(f)?;
@@ -1062,6 +1072,7 @@ fn run_rules(cmd: RulesCommand) -> Result<u8> {
                         serde_json::json!({
                             "id": r.id, "name": r.name, "severity": r.severity,
                             "confidence": r.confidence, "keywords": r.keywords, "file": r.file,
+                            "pack": r.pack,
                         })
                     })
                     .collect();
@@ -1069,14 +1080,18 @@ fn run_rules(cmd: RulesCommand) -> Result<u8> {
                 writeln!(out)?;
             } else {
                 for r in set.rules() {
+                    let from = match &r.pack {
+                        Some(p) => format!("pack:{p}"),
+                        None => r.file.clone(),
+                    };
                     writeln!(
                         out,
-                        "{:<40} {:<9} {:<7} {:<40} {}",
+                        "{:<40} {:<9} {:<7} {:<40} {} [{from}]",
                         r.id,
                         r.severity.as_str(),
                         r.confidence.as_str(),
                         r.keywords.join(","),
-                        r.name
+                        r.name,
                     )?;
                 }
                 writeln!(out, "{} rules", set.len())?;
@@ -1084,17 +1099,16 @@ fn run_rules(cmd: RulesCommand) -> Result<u8> {
             out.flush()?;
             Ok(EXIT_CLEAN)
         }
-        RulesCommand::Check { files } => {
-            let set = if files.is_empty() {
-                RuleSet::builtin()?
-            } else {
-                let mut b = RuleSetBuilder::new();
-                b.builtin(false);
-                for f in &files {
-                    b.add_file(f)?;
-                }
-                b.build()?
-            };
+        RulesCommand::Check { files, packs } => {
+            let mut b = RuleSetBuilder::new();
+            b.builtin(files.is_empty());
+            for p in &packs {
+                b.pack(p)?;
+            }
+            for f in &files {
+                b.add_file(f)?;
+            }
+            let set = b.build()?;
             let report = check::check(&set);
             for w in &report.warnings {
                 eprintln!("warning: {w}");

@@ -292,17 +292,23 @@ pub enum Validator {
     GithubCrc32,
     /// JSON Web Token: header and payload are base64url JSON objects, the header has `alg`.
     Jwt,
+    /// Payment card number: 12 to 19 digits (spaces and dashes ignored) passing the Luhn check.
+    Luhn,
+    /// IBAN (ISO 13616): a known country code, that country's length, and mod-97 remainder 1.
+    Iban,
 }
 
 impl Validator {
     /// The names accepted in rule files.
-    pub const NAMES: &'static [&'static str] = &["github-crc32", "jwt"];
+    pub const NAMES: &'static [&'static str] = &["github-crc32", "jwt", "luhn", "iban"];
 
     /// The validator with this name.
     pub fn parse(name: &str) -> Option<Validator> {
         match name {
             "github-crc32" => Some(Validator::GithubCrc32),
             "jwt" => Some(Validator::Jwt),
+            "luhn" => Some(Validator::Luhn),
+            "iban" => Some(Validator::Iban),
             _ => None,
         }
     }
@@ -312,6 +318,8 @@ impl Validator {
         match self {
             Validator::GithubCrc32 => github_crc32_ok(secret),
             Validator::Jwt => jwt_ok(secret),
+            Validator::Luhn => luhn_ok(secret),
+            Validator::Iban => iban_ok(secret),
         }
     }
 }
@@ -388,6 +396,101 @@ fn jwt_ok(secret: &[u8]) -> bool {
     matches!(json(h), Some(hdr) if hdr.contains_key("alg")) && json(p).is_some()
 }
 
+/// The Luhn check digit that makes `digits` (values 0-9, without the check digit) valid: double
+/// every second digit from the right, starting with the last, and sum the digits.
+pub fn luhn_check_digit(digits: &[u8]) -> u8 {
+    let sum: u32 = digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| {
+            let d = u32::from(d);
+            if i % 2 == 0 {
+                let x = d * 2;
+                if x > 9 {
+                    x - 9
+                } else {
+                    x
+                }
+            } else {
+                d
+            }
+        })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
+/// 12 to 19 digits, separated by nothing, spaces or dashes, whose last digit is their Luhn check
+/// digit; a number of one repeated digit is not a card.
+fn luhn_ok(secret: &[u8]) -> bool {
+    let mut digits = Vec::with_capacity(secret.len());
+    for &b in secret {
+        match b {
+            b'0'..=b'9' => digits.push(b - b'0'),
+            b' ' | b'-' => {}
+            _ => return false,
+        }
+    }
+    let Some((&check, body)) = digits.split_last() else {
+        return false;
+    };
+    (12..=19).contains(&digits.len())
+        && digits.iter().any(|&d| d != digits[0])
+        && luhn_check_digit(body) == check
+}
+
+/// IBAN length by country (ISO 13616 registry): the countries that issue IBANs.
+#[rustfmt::skip]
+const IBAN_LENGTHS: &[(&[u8; 2], usize)] = &[
+    (b"AD", 24), (b"AE", 23), (b"AL", 28), (b"AT", 20), (b"AZ", 28), (b"BA", 20), (b"BE", 16),
+    (b"BG", 22), (b"BH", 22), (b"BI", 27), (b"BR", 29), (b"BY", 28), (b"CH", 21), (b"CR", 22),
+    (b"CY", 28), (b"CZ", 24), (b"DE", 22), (b"DJ", 27), (b"DK", 18), (b"DO", 28), (b"EE", 20),
+    (b"EG", 29), (b"ES", 24), (b"FI", 18), (b"FK", 18), (b"FO", 18), (b"FR", 27), (b"GB", 22),
+    (b"GE", 22), (b"GI", 23), (b"GL", 18), (b"GR", 27), (b"GT", 28), (b"HR", 21), (b"HU", 28),
+    (b"IE", 22), (b"IL", 23), (b"IQ", 23), (b"IS", 26), (b"IT", 27), (b"JO", 30), (b"KW", 30),
+    (b"KZ", 20), (b"LB", 28), (b"LC", 32), (b"LI", 21), (b"LT", 20), (b"LU", 20), (b"LV", 21),
+    (b"LY", 25), (b"MC", 27), (b"MD", 24), (b"ME", 22), (b"MK", 19), (b"MN", 20), (b"MR", 27),
+    (b"MT", 31), (b"MU", 30), (b"NI", 28), (b"NL", 18), (b"NO", 15), (b"OM", 23), (b"PK", 24),
+    (b"PL", 28), (b"PS", 29), (b"PT", 25), (b"QA", 29), (b"RO", 24), (b"RS", 22), (b"RU", 33),
+    (b"SA", 24), (b"SC", 31), (b"SD", 18), (b"SE", 24), (b"SI", 19), (b"SK", 24), (b"SM", 27),
+    (b"SO", 23), (b"ST", 25), (b"SV", 28), (b"TL", 23), (b"TN", 24), (b"TR", 26), (b"UA", 29),
+    (b"VA", 22), (b"VG", 24), (b"XK", 20), (b"YE", 30),
+];
+
+/// The IBAN's remainder mod 97 after moving its first four characters to the end and reading
+/// letters as 10-35 (spaces ignored); `None` on any other character. A valid IBAN gives 1.
+pub fn iban_mod97(iban: &[u8]) -> Option<u32> {
+    let compact: Vec<u8> = iban.iter().copied().filter(|&b| b != b' ').collect();
+    if compact.len() < 4 {
+        return None;
+    }
+    let (head, tail) = compact.split_at(4);
+    let mut rem = 0u32;
+    for &b in tail.iter().chain(head) {
+        rem = match b {
+            b'0'..=b'9' => (rem * 10 + u32::from(b - b'0')) % 97,
+            b'A'..=b'Z' => (rem * 100 + u32::from(b - b'A') + 10) % 97,
+            _ => return None,
+        };
+    }
+    Some(rem)
+}
+
+/// A known country code, that country's IBAN length, two check digits, mod-97 remainder 1.
+fn iban_ok(secret: &[u8]) -> bool {
+    let len = secret.iter().filter(|&&b| b != b' ').count();
+    let Some(country) = secret.get(..2) else {
+        return false;
+    };
+    IBAN_LENGTHS
+        .iter()
+        .any(|(cc, n)| cc.as_slice() == country && *n == len)
+        && secret
+            .get(2..4)
+            .is_some_and(|d| d.iter().all(u8::is_ascii_digit))
+        && iban_mod97(secret) == Some(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -441,5 +544,136 @@ mod tests {
         let bad = format!("{}.{}.c2ln", enc(r#"{"typ":"x"}"#), enc(r#"{"sub":"1"}"#));
         assert!(!Validator::Jwt.check(bad.as_bytes()));
         assert!(!Validator::Jwt.check(b"eyJub3QganNvbg.eyJ9.x"));
+    }
+
+    /// A card number of `prefix` and deterministic filler digits, `len` digits long, with its
+    /// Luhn check digit; and the same number with one digit changed.
+    fn card(prefix: &str, len: usize, seed: u64) -> (String, String) {
+        let mut x = seed;
+        let mut digits: Vec<u8> = prefix.bytes().map(|b| b - b'0').collect();
+        while digits.len() < len - 1 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            digits.push(((x >> 33) % 10) as u8);
+        }
+        digits.push(luhn_check_digit(&digits));
+        let good: String = digits.iter().map(|d| char::from(b'0' + d)).collect();
+        let mut off = digits.clone();
+        off[len / 2] = (off[len / 2] + 1) % 10;
+        let bad: String = off.iter().map(|d| char::from(b'0' + d)).collect();
+        (good, bad)
+    }
+
+    #[test]
+    fn luhn_cards() {
+        let rows: &[(&str, &str, usize)] = &[
+            ("visa 16", "4", 16),
+            ("visa 13", "4", 13),
+            ("visa 19", "4", 19),
+            ("mastercard", "53", 16),
+            ("mastercard 2-series", "2720", 16),
+            ("amex", "37", 15),
+            ("discover", "6011", 16),
+            ("diners", "36", 14),
+        ];
+        for (seed, &(name, prefix, len)) in rows.iter().enumerate() {
+            let (good, bad) = card(prefix, len, seed as u64 + 1);
+            assert!(Validator::Luhn.check(good.as_bytes()), "{name}: {good}");
+            assert!(
+                !Validator::Luhn.check(bad.as_bytes()),
+                "{name}: one digit off: {bad}"
+            );
+            // Grouped in fours with spaces or dashes: the same verdicts.
+            let grouped = |s: &str, sep: char| -> String {
+                s.as_bytes()
+                    .chunks(4)
+                    .map(|c| std::str::from_utf8(c).unwrap())
+                    .collect::<Vec<_>>()
+                    .join(&sep.to_string())
+            };
+            assert!(
+                Validator::Luhn.check(grouped(&good, ' ').as_bytes()),
+                "{name}"
+            );
+            assert!(
+                Validator::Luhn.check(grouped(&good, '-').as_bytes()),
+                "{name}"
+            );
+            assert!(
+                !Validator::Luhn.check(grouped(&bad, ' ').as_bytes()),
+                "{name}"
+            );
+        }
+        // Every single-digit change of a valid number is caught.
+        let (good, _) = card("4", 16, 99);
+        for i in 0..good.len() {
+            for d in b'0'..=b'9' {
+                let mut b = good.clone().into_bytes();
+                if b[i] == d {
+                    continue;
+                }
+                b[i] = d;
+                assert!(
+                    !Validator::Luhn.check(&b),
+                    "{}",
+                    String::from_utf8_lossy(&b)
+                );
+            }
+        }
+        for (name, s) in [
+            ("too short", "42"),
+            ("letters", "4111a11111111111"),
+            ("all zeros", "0000000000000000"),
+            ("20 digits", "41111111111111111111"),
+            ("empty", ""),
+        ] {
+            assert!(!Validator::Luhn.check(s.as_bytes()), "{name}");
+        }
+    }
+
+    /// An IBAN of `country` and `bban` with its check digits computed here.
+    fn iban(country: &str, bban: &str) -> String {
+        let zero = format!("{country}00{bban}");
+        let check = 98 - iban_mod97(zero.as_bytes()).unwrap();
+        format!("{country}{check:02}{bban}")
+    }
+
+    #[test]
+    fn iban_checksums() {
+        let rows = [
+            ("germany", "DE", "370400440532013000"),
+            ("britain", "GB", "NWBK60161331926819"),
+            ("norway, shortest", "NO", "86011117947"),
+            ("france, letter in bban", "FR", "20041010050500013M02606"),
+            ("malta, long", "MT", "MALT011000012345MTLCAST001S"),
+        ];
+        for (name, cc, bban) in rows {
+            let good = iban(cc, bban);
+            assert!(Validator::Iban.check(good.as_bytes()), "{name}: {good}");
+            // Printed form: groups of four.
+            let printed = good
+                .as_bytes()
+                .chunks(4)
+                .map(|c| std::str::from_utf8(c).unwrap())
+                .collect::<Vec<_>>()
+                .join(" ");
+            assert!(
+                Validator::Iban.check(printed.as_bytes()),
+                "{name}: {printed}"
+            );
+            // One digit off (the last digit of the bban).
+            let mut bad = good.clone().into_bytes();
+            let i = bad.iter().rposition(u8::is_ascii_digit).unwrap();
+            bad[i] = if bad[i] == b'9' { b'0' } else { bad[i] + 1 };
+            assert!(!Validator::Iban.check(&bad), "{name}: one digit off");
+            // Right checksum, wrong length for the country.
+            let long = iban(cc, &format!("{bban}1"));
+            assert!(!Validator::Iban.check(long.as_bytes()), "{name}: too long");
+        }
+        // A right checksum for a country that has no IBAN.
+        assert!(!Validator::Iban.check(iban("XX", "370400440532013000").as_bytes()));
+        assert!(!Validator::Iban.check(b"DE"));
+        assert!(!Validator::Iban.check(b"de89370400440532013000"));
     }
 }

@@ -1,9 +1,9 @@
 //! Policy: what a team decided about findings, applied between the findings and the report.
 //!
-//! This module owns the policy file (`.leakhound.toml`: the same file holds custom `[[rules]]`,
-//! read by [`crate::rules`], the `[[allowlist]]` entries read here, and a `[hook]` table kept
-//! opaque for the git hooks), inline `leakhound:allow` comments, baselines ([`baseline`]), the
-//! severity gate and the summary every format carries ([`summary`]).
+//! This module owns the policy file (`.leakhound.toml`: the same file holds custom `[[rules]]`
+//! and `packs`, read by [`crate::rules`], the `[[allowlist]]` entries read here, and a `[hook]`
+//! table kept opaque for the git hooks), inline `leakhound:allow` comments, baselines
+//! ([`baseline`]), the severity gate and the summary every format carries ([`summary`]).
 //!
 //! Flow position: `engine -> finding -> policy -> report`. Workers mark each finding with what
 //! only they can see (the raw secret for `regexes` and `stopwords` entries, the raw line for an
@@ -107,6 +107,10 @@ struct FileSpec {
     #[serde(default)]
     #[allow(dead_code)]
     rules: Option<toml::Value>,
+    /// Opt-in rule packs (read by [`crate::rules`]).
+    #[serde(default)]
+    #[allow(dead_code)]
+    packs: Option<toml::Value>,
     /// Allowlist entries.
     #[serde(default)]
     allowlist: Vec<toml::Spanned<EntrySpec>>,

@@ -32,6 +32,8 @@ pub struct Rule {
     pub confidence: Confidence,
     /// The file the rule came from (`patterns/x.toml` for built-ins).
     pub file: String,
+    /// The opt-in pack the rule belongs to (`pii`, `infra`), if any.
+    pub pack: Option<String>,
     /// Lower-case prefilter literals; empty for a rule that must scan everything.
     pub keywords: Vec<String>,
     /// True if `keywords` were derived from the regex rather than declared.
@@ -229,6 +231,7 @@ impl Rule {
             severity: spec.severity,
             confidence: spec.confidence,
             file: file.to_string(),
+            pack: None,
             keywords,
             keywords_derived,
             pattern: spec.regex,

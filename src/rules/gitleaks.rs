@@ -53,6 +53,8 @@ pub(crate) struct Loaded {
     pub(crate) rules: Vec<RuleSpec>,
     /// Rule ids the file asks to leave out (gitleaks' `[extend] disabledRules`).
     pub(crate) disabled: Vec<String>,
+    /// Opt-in packs the file turns on (`packs = [...]`, native files only).
+    pub(crate) packs: Vec<String>,
     /// What could not be carried over, in the order found.
     pub(crate) warnings: Vec<RuleWarning>,
 }
@@ -60,10 +62,11 @@ pub(crate) struct Loaded {
 /// Load a user rule file: the native format, or else a gitleaks configuration. A file that is
 /// neither gets the native format's error, which names the offending key.
 pub(crate) fn load(file: &str, text: &str) -> Result<Loaded, RuleError> {
-    let native_err = match spec::parse_file(file, text) {
-        Ok(rules) => {
+    let native_err = match spec::parse_file_with_packs(file, text) {
+        Ok((rules, packs)) => {
             return Ok(Loaded {
                 rules,
+                packs,
                 ..Loaded::default()
             })
         }

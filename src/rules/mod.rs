@@ -29,6 +29,26 @@ use compile::BuiltinFacts;
 const BUILTIN: &[(&str, &str, &[BuiltinFacts])] =
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
+/// The opt-in rule packs (`patterns/packs/<name>.toml`), embedded the same way; off unless
+/// asked for with [`RuleSetBuilder::pack`] or `packs = [...]` in a rule file.
+const PACKS: &[(&str, &str, &[BuiltinFacts])] =
+    include!(concat!(env!("OUT_DIR"), "/builtin_packs.rs"));
+
+/// The names of the opt-in rule packs, sorted.
+pub fn pack_names() -> Vec<&'static str> {
+    PACKS
+        .iter()
+        .map(|(file, _, _)| file.strip_suffix(".toml").unwrap_or(file))
+        .collect()
+}
+
+/// The embedded pack named `name`, if there is one.
+fn find_pack(name: &str) -> Option<&'static (&'static str, &'static str, &'static [BuiltinFacts])> {
+    PACKS
+        .iter()
+        .find(|(file, _, _)| file.strip_suffix(".toml") == Some(name))
+}
+
 /// An error loading or compiling rules. Every variant names the file and, where there is one, the
 /// rule, so that a user can find the line to fix.
 #[derive(Debug)]
@@ -43,6 +63,8 @@ pub enum RuleError {
         id: String,
         msg: String,
     },
+    /// A pack name that no pack has, from `--pack` (`file` is `None`) or a file's `packs`.
+    UnknownPack { file: Option<String>, name: String },
 }
 
 impl fmt::Display for RuleError {
@@ -51,14 +73,25 @@ impl fmt::Display for RuleError {
             RuleError::Io { file, err } => write!(f, "{file}: {err}"),
             RuleError::Parse { file, msg } => write!(f, "{file}: {msg}"),
             RuleError::Rule { file, id, msg } => write!(f, "{file}: rule '{id}': {msg}"),
+            RuleError::UnknownPack { file, name } => {
+                if let Some(file) = file {
+                    write!(f, "{file}: packs: ")?;
+                }
+                write!(
+                    f,
+                    "unknown pack '{name}' (known packs: {})",
+                    pack_names().join(", ")
+                )
+            }
         }
     }
 }
 
 impl std::error::Error for RuleError {}
 
-/// The compiled rules of one scan, in a stable order (built-in files by name, then user files in
-/// the order given). A rule's index in [`RuleSet::rules`] is its identity inside the engine.
+/// The compiled rules of one scan, in a stable order (built-in files by name, then the packs
+/// asked for, then user files in the order given). A rule's index in [`RuleSet::rules`] is its
+/// identity inside the engine.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
@@ -113,6 +146,8 @@ struct Config {
     disabled: Vec<String>,
     /// Rules whose confidence is below this are left out.
     min_confidence: Confidence,
+    /// Opt-in packs to load (known names, each once, in the order first asked for).
+    packs: Vec<&'static str>,
 }
 
 /// Builds a [`RuleSet`] from the built-in files and any user files.
@@ -137,6 +172,7 @@ impl RuleSetBuilder {
                 builtin: true,
                 disabled: Vec::new(),
                 min_confidence: Confidence::Low,
+                packs: Vec::new(),
             },
             user: Vec::new(),
             warnings: Vec::new(),
@@ -161,6 +197,26 @@ impl RuleSetBuilder {
         self
     }
 
+    /// Load the opt-in pack `name` (see [`pack_names`]) after the built-in rules, whether or not
+    /// those are loaded. An unknown name is an error that lists the known ones.
+    pub fn pack(&mut self, name: &str) -> Result<&mut Self, RuleError> {
+        self.add_pack(None, name)
+    }
+
+    fn add_pack(&mut self, file: Option<&str>, name: &str) -> Result<&mut Self, RuleError> {
+        let Some((pack_file, _, _)) = find_pack(name) else {
+            return Err(RuleError::UnknownPack {
+                file: file.map(str::to_string),
+                name: name.to_string(),
+            });
+        };
+        let name = pack_file.strip_suffix(".toml").unwrap_or(pack_file);
+        if !self.config.packs.contains(&name) {
+            self.config.packs.push(name);
+        }
+        Ok(self)
+    }
+
     /// Add the rules of a user file from disk.
     pub fn add_file(&mut self, path: &Path) -> Result<&mut Self, RuleError> {
         let file = path.display().to_string();
@@ -181,6 +237,9 @@ impl RuleSetBuilder {
         for id in &loaded.disabled {
             self.disable(id);
         }
+        for name in &loaded.packs {
+            self.add_pack(Some(file), name)?;
+        }
         self.warnings.extend(loaded.warnings);
         Ok(self)
     }
@@ -192,25 +251,45 @@ impl RuleSetBuilder {
 
     /// Compile every rule. Errors name the file and rule.
     pub fn build(&self) -> Result<RuleSet, RuleError> {
-        // (file, rule, whether to compile its regex now, what build.rs knows of it): built-in
-        // rules compile on first use.
-        let mut specs: Vec<(String, RuleSpec, bool, Option<&BuiltinFacts>)> = Vec::new();
+        // (file, pack, rule, whether to compile its regex now, what build.rs knows of it):
+        // built-in and pack rules compile on first use.
+        type Entry<'a> = (
+            String,
+            Option<&'a str>,
+            RuleSpec,
+            bool,
+            Option<&'a BuiltinFacts>,
+        );
+        let mut specs: Vec<Entry> = Vec::new();
+        let embedded = |specs: &mut Vec<Entry>, file: String, pack, text, facts: &'static [_]| {
+            for (i, spec) in spec::parse_file(&file, text)?.into_iter().enumerate() {
+                specs.push((file.clone(), pack, spec, false, facts.get(i)));
+            }
+            Ok::<_, RuleError>(())
+        };
         if self.config.builtin {
             for (name, text, facts) in BUILTIN {
-                let file = format!("patterns/{name}");
-                for (i, spec) in spec::parse_file(&file, text)?.into_iter().enumerate() {
-                    specs.push((file.clone(), spec, false, facts.get(i)));
-                }
+                embedded(&mut specs, format!("patterns/{name}"), None, text, facts)?;
             }
+        }
+        for &pack in &self.config.packs {
+            let (name, text, facts) = find_pack(pack).expect("packs are checked when added");
+            embedded(
+                &mut specs,
+                format!("patterns/packs/{name}"),
+                Some(pack),
+                text,
+                facts,
+            )?;
         }
         specs.extend(
             self.user
                 .iter()
-                .map(|(f, s)| (f.clone(), s.clone(), true, None)),
+                .map(|(f, s)| (f.clone(), None, s.clone(), true, None)),
         );
         let mut seen = std::collections::HashMap::new();
         let mut rules = Vec::with_capacity(specs.len());
-        for (file, spec, eager, known) in specs {
+        for (file, pack, spec, eager, known) in specs {
             if self.config.disabled.contains(&spec.id)
                 || spec.confidence < self.config.min_confidence
             {
@@ -223,7 +302,9 @@ impl RuleSetBuilder {
                     msg: format!("duplicate rule id (first defined in {prev})"),
                 });
             }
-            rules.push(Rule::compile(&file, spec, eager, known)?);
+            let mut rule = Rule::compile(&file, spec, eager, known)?;
+            rule.pack = pack.map(str::to_string);
+            rules.push(rule);
         }
         Ok(RuleSet { rules })
     }

@@ -180,6 +180,9 @@ fn default_confidence() -> Confidence {
 struct RuleFile {
     #[serde(default)]
     rules: Vec<RuleSpec>,
+    /// Opt-in rule packs to turn on (`packs = ["pii"]`), checked by the builder.
+    #[serde(default)]
+    packs: Vec<String>,
     #[serde(default)]
     #[allow(dead_code)]
     allowlist: Option<Vec<toml::Table>>,
@@ -191,9 +194,17 @@ struct RuleFile {
 
 /// Parse a rule file's text; `file` names it in errors.
 pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<RuleSpec>, RuleError> {
+    parse_file_with_packs(file, text).map(|(rules, _)| rules)
+}
+
+/// Parse a rule file's text: its rules and the packs it turns on.
+pub(crate) fn parse_file_with_packs(
+    file: &str,
+    text: &str,
+) -> Result<(Vec<RuleSpec>, Vec<String>), RuleError> {
     let parsed: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse {
         file: file.to_string(),
         msg: e.to_string().trim_end().to_string(),
     })?;
-    Ok(parsed.rules)
+    Ok((parsed.rules, parsed.packs))
 }
