@@ -4,6 +4,7 @@
 #   benches/hook.sh              # 15 pushes per case
 #   RUNS=31 benches/hook.sh
 #   CORPUS=/path/to/sources benches/hook.sh   # where the 100 MB push takes its files from
+#   CASES=typical benches/hook.sh             # only some cases (default: typical 100mb)
 #
 # For each case, every run pushes the same commits from a clone to a fresh copy of a server
 # repository that holds the base history: once with no hook (the reference), once with
@@ -19,6 +20,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 runs="${RUNS:-15}"
+cases="${CASES:-typical 100mb}"
 corpus="${CORPUS:-${LEAKHOUND_BENCH_DATA:-/work/bench-data}/vendor}"
 
 echo "== build"
@@ -159,9 +161,11 @@ run() {
 }
 
 echo "== setup"
-setup typical fill_typical
-setup 100mb fill_100mb
+for c in $cases; do
+    setup "$c" "fill_$c"
+done
 echo "== pushes ($runs runs each, medians; $(nproc) cores; $(git --version); leakhound $("$bin" --version | cut -d' ' -f2))"
 printf '%-10s %11s %15s %13s %15s\n' case "no hook" "leakhound hook" "added" "hook itself"
-run typical
-run 100mb
+for c in $cases; do
+    run "$c"
+done
