@@ -306,3 +306,20 @@ fn rule_window_shorter_than_its_keyword() {
         .scan(b"key = zorp_q1w2e3r4t5y6\nzorp_", &mut scratch)
         .is_empty());
 }
+
+/// hook_input fuzz target (60 s in CI): a ref name holding a C1 control character (U+0085, from
+/// bytes `C2 85`) passed the parser, which rejected only ASCII controls; the name is printed in
+/// the hook's messages, so every control character must be refused, with the line named.
+#[test]
+fn hook_input_ref_name_with_c1_control() {
+    use leakhound::hook::protocol::parse_pre_receive;
+    let (a, b) = ("1".repeat(40), "2".repeat(40));
+    let mut line = format!("{a} {b} refs/heads/x").into_bytes();
+    line.extend_from_slice(&[0xC2, 0x85, b'y', b'\n']);
+    let e = parse_pre_receive(&line).unwrap_err();
+    assert_eq!(e.line, 1);
+    // Invalid UTF-8 is decoded lossily (U+FFFD is not a control) and accepted for display.
+    let mut line = format!("{a} {b} refs/heads/x").into_bytes();
+    line.extend_from_slice(&[0xB5, 0x4B, b'\n']);
+    assert_eq!(parse_pre_receive(&line).unwrap().len(), 1);
+}

@@ -125,7 +125,8 @@ fn check_update(old: &str, new: &str, name: &str) -> Result<(), String> {
     if old.len() != new.len() {
         return Err("old and new object ids have different lengths".into());
     }
-    if name.is_empty() || name.bytes().any(|b| b.is_ascii_control() || b == b' ') {
+    // Any control character, C1 ones (U+0080..U+009F) included: the name ends up in messages.
+    if name.is_empty() || name.chars().any(|c| c.is_control() || c == ' ') {
         return Err("the ref name is empty or holds spaces or control characters".into());
     }
     Ok(())
