@@ -973,11 +973,13 @@ fn run_hook(cmd: HookCommand) -> Result<u8> {
                 .into_iter()
                 .map(|p| p.update)
                 .collect();
-            // What the remote is known to have: its remote-tracking refs (all refs when the
-            // remote is a URL rather than a name).
-            let known_prefix = remote
-                .filter(|r| !r.contains('/') && !r.contains(':'))
-                .map(|r| format!("refs/remotes/{r}/"));
+            // What the remote is known to have: its remote-tracking refs. A push to a URL
+            // rather than a named remote has none of its own; every remote-tracking ref is the
+            // closest approximation (never the local branches, which hold what is pushed).
+            let known_prefix = Some(match remote {
+                Some(r) if !r.contains('/') && !r.contains(':') => format!("refs/remotes/{r}/"),
+                _ => "refs/remotes/".to_string(),
+            });
             let check = PushCheck {
                 location: RepoLocation {
                     git_dir: repo.path().to_path_buf(),

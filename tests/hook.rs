@@ -521,3 +521,22 @@ fn pre_commit_reads_the_work_tree_policy_file() {
     assert!(!ok, "{err}");
     assert!(err.contains("k.env:1:19"), "{err}");
 }
+
+#[test]
+fn pre_push_to_a_url_still_scans_the_pushed_commits() {
+    let w = World::new(None);
+    let (code, _, err) =
+        w.d.cmd()
+            .args(["hook", "install", "--pre-push"])
+            .args([&w.client])
+            .run();
+    assert_eq!(code, 0, "{err}");
+    let mut g = Gen::new(15);
+    w.commit("leak.env", &secret_file(&mut g), "leak");
+    // A path instead of a remote name: the local branch must not count as "already pushed".
+    let url = w.server.display().to_string();
+    let (ok, err) = w.push(&[&url, "HEAD:main"]);
+    assert!(!ok, "{err}");
+    assert!(err.contains("leak.env:1:19"), "{err}");
+    assert!(!err.contains("pre-receive hook declined"), "{err}");
+}
