@@ -21,24 +21,10 @@ const SIZE: usize = 8 << 20;
 
 /// Real source code (this crate's), repeated to `SIZE` bytes.
 fn sparse() -> Vec<u8> {
-    let mut src = Vec::new();
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-    let mut stack = vec![std::path::PathBuf::from(dir)];
-    let mut files = Vec::new();
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    for f in files {
-        src.extend(std::fs::read(f).unwrap());
-    }
+    let src: Vec<u8> = corpus::crate_sources()
+        .into_iter()
+        .flat_map(|(_, data)| data)
+        .collect();
     src.iter().copied().cycle().take(SIZE).collect()
 }
 

@@ -5,6 +5,8 @@
 //! and scanning the new blobs. `Throughput::Bytes` is the new content; three planted secrets
 //! must be found. `benches/hook.sh` measures the whole thing with real pushes.
 
+mod corpus;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -46,26 +48,6 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
-/// This crate's sources, the "code" of the pushed commits.
-fn sources() -> Vec<(String, Vec<u8>)> {
-    let mut files = Vec::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut stack = vec![root.join("src")];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().display().to_string();
-                files.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
-}
-
 /// (repository dir, old, new, bytes of new content)
 fn make_repo(dir: &Path) -> (String, String, u64) {
     git(dir, &["init", "-q"]);
@@ -74,7 +56,7 @@ fn make_repo(dir: &Path) -> (String, String, u64) {
     git(dir, &["commit", "-q", "-m", "base"]);
     let old = git(dir, &["rev-parse", "HEAD"]);
     git(dir, &["checkout", "-q", "--detach"]);
-    let files = sources();
+    let files = corpus::crate_sources();
     let mut bytes = 0u64;
     for c in 0..10 {
         for (i, (path, data)) in files.iter().enumerate() {

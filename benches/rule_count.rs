@@ -8,6 +8,8 @@
 //! from the subset, so a subset that silently lost a rule fails), and for the packs row the same
 //! plus a count of pack findings that must not change between iterations.
 
+mod corpus;
+
 use std::sync::Arc;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
@@ -25,26 +27,10 @@ const GITHUB: &str = "github-pat-classic";
 /// break after every `EVERY` bytes, alternately an AWS key id and a GitHub token. Returns the
 /// text and how many of each were planted.
 fn input() -> (Vec<u8>, usize, usize) {
-    let mut src = Vec::new();
-    let mut stack = vec![std::path::PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src"
-    ))];
-    let mut files = Vec::new();
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    for f in files {
-        src.extend(std::fs::read(f).unwrap());
-    }
+    let src: Vec<u8> = corpus::crate_sources()
+        .into_iter()
+        .flat_map(|(_, data)| data)
+        .collect();
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     let mut next = move || {
         x ^= x << 13;

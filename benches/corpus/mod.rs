@@ -412,3 +412,25 @@ pub fn import(dir: &std::path::Path, stream: &[u8]) -> std::io::Result<()> {
         .write_all(stream)?;
     ok(child.wait()?, "fast-import")
 }
+
+/// This crate's own sources (`src/`, recursively), sorted by path: `(path relative to the crate
+/// root, contents)`. The "real code" input of the engine, rule-count and pre-receive benchmarks.
+#[allow(dead_code)]
+pub fn crate_sources() -> Vec<(String, Vec<u8>)> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack = vec![root.join("src")];
+    let mut files = Vec::new();
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().display().to_string();
+                files.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    files.sort();
+    files
+}
