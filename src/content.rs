@@ -226,11 +226,14 @@ impl Layers<'_> {
         buf: &mut Vec<u8>,
         pending: &mut Vec<Pending>,
     ) {
+        if !decode::plausible(hay, run) {
+            return;
+        }
         let b64 = matches!(run.encoding, Encoding::Base64 | Encoding::Base64Url);
         if b64 && decode::data_uri_is_text(hay, run) == Some(false) {
             return;
         }
-        if !decode::plausible(hay, run) || !decode::decode(hay, run, buf) {
+        if !decode::decode(hay, run, buf) {
             return;
         }
         let chain = join(chain, run.encoding.name());

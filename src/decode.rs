@@ -122,9 +122,14 @@ static CLASS: [u8; 256] = {
 /// Append the candidate runs of `hay` to `out`, in order and disjoint.
 pub fn find_runs(hay: &[u8], out: &mut Vec<Run>) {
     let first = out.len();
-    find_alphabet_runs(hay, out);
-    find_percent_runs(hay, out);
-    out[first..].sort_by_key(|r| r.start);
+    find_block_runs(hay, out);
+    merge(out, first);
+}
+
+/// Sort the runs of `out[first..]` and drop those that overlap an earlier one.
+fn merge(out: &mut Vec<Run>, first: usize) {
+    // Of two runs from the same byte, the longer first.
+    out[first..].sort_unstable_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
     // A percent run may contain an alphabet run; keep the earlier (longer-reaching) one.
     let mut keep = first;
     for i in first..out.len() {
@@ -139,54 +144,94 @@ pub fn find_runs(hay: &[u8], out: &mut Vec<Run>) {
 
 const B64ANY: u8 = STD | URL;
 
-fn find_alphabet_runs(hay: &[u8], out: &mut Vec<Run>) {
+/// Both finders in one pass over the blocks: the base64 and hex runs, and the percent-encoded
+/// runs around each `%` (not sorted against each other).
+fn find_block_runs(hay: &[u8], out: &mut Vec<Run>) {
     #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the CPU supports AVX2 (checked just above; the answer is cached).
-        return unsafe { find_alphabet_runs_avx2(hay, out) };
+        return unsafe { find_block_runs_avx2(hay, out) };
     }
-    alphabet_runs(hay, out, mask64);
+    block_runs(hay, out, masks64, |_| None);
 }
 
-/// [`find_alphabet_runs`] compiled for AVX2 as a whole, so the block masks are inlined.
+/// [`find_block_runs`] compiled for AVX2 as a whole, so the block masks are inlined.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn find_alphabet_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
+unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
     // SAFETY: the caller guarantees AVX2.
-    alphabet_runs(hay, out, |b| unsafe { mask64_avx2(b) });
+    block_runs(
+        hay,
+        out,
+        |b| unsafe { masks64_avx2(b) },
+        |w| Some(unsafe { run_masks_avx2(w) }),
+    );
 }
 
-/// The block loop, with `mask` turning 64 bytes into their alphabet bits.
+/// The block loop, with `masks` turning 64 bytes into their alphabet bits, their `%` bits and
+/// their `+/-_` bits, and `run_masks` the 64 bytes from a run's start into what [`classify`] needs (or `None`:
+/// classify byte by byte).
 #[inline(always)]
-fn alphabet_runs(hay: &[u8], out: &mut Vec<Run>, mask: impl Fn(&[u8; 64]) -> u64) {
+fn block_runs(
+    hay: &[u8],
+    out: &mut Vec<Run>,
+    masks: impl Fn(&[u8; 64]) -> (u64, u64, u64),
+    run_masks: impl Fn(&[u8; 64]) -> Option<RunMasks>,
+) {
+    let push_run = |s: usize, e: usize, out: &mut Vec<Run>| {
+        let facts = match hay.get(s..s + 64) {
+            Some(w) if e - s <= 64 => {
+                let w: &[u8; 64] = w.try_into().expect("64 bytes");
+                run_masks(w).map(|m| m.facts(e - s))
+            }
+            _ => None,
+        };
+        let facts = facts.unwrap_or_else(|| Facts::of(&hay[s..e]));
+        if let Some(run) = classify(hay, s, e, facts) {
+            out.push(run);
+        }
+    };
     let n = hay.len();
     // Bytes of the alphabet just before the current block (a run that may go on in it).
     let mut carry = 0usize;
+    // Where the last percent run ended (a `%` before it was part of it).
+    let mut pct_floor = 0;
     let mut i = 0;
     while i < n {
-        let (m, len) = if i + 64 <= n {
+        let (m, pct, sym, len) = if i + 64 <= n {
             let block: &[u8; 64] = hay[i..i + 64].try_into().expect("64 bytes");
-            (mask(block), 64)
+            let (m, pct, sym) = masks(block);
+            (m, pct, sym, 64)
         } else {
             let tail = &hay[i..];
-            let m = tail
-                .iter()
-                .enumerate()
-                .fold(0u64, |m, (j, &b)| m | (u64::from(in_alphabet(b)) << j));
-            (m, tail.len())
+            let bits = |f: fn(u8) -> bool| {
+                tail.iter()
+                    .enumerate()
+                    .fold(0u64, |m, (j, &b)| m | (u64::from(f(b)) << j))
+            };
+            let sym = bits(|b| matches!(b, b'+' | b'/' | b'-' | b'_'));
+            (bits(in_alphabet), bits(|b| b == b'%'), sym, tail.len())
         };
+        let mut p = pct;
+        while p != 0 {
+            percent_run_at(hay, i + p.trailing_zeros() as usize, &mut pct_floor, out);
+            p &= p - 1;
+        }
         if m == u64::MAX {
             carry += 64;
             i += 64;
             continue;
         }
         // The run that starts in an earlier block ends here, after `head` bytes.
+        // A run with more than one `+/-_` in 16 bytes is not base64 (see `classify`): the
+        // symbol bits of this block are enough to drop most identifiers without a call.
+        let too_many = |bits: u64, len: usize| (sym & bits).count_ones() as usize * 16 > len;
         let head = m.trailing_ones() as usize;
-        if carry + head >= MIN_RUN {
-            push_run(hay, i - carry, i + head, out);
+        if carry + head >= MIN_RUN && !too_many((1u64 << head) - 1, carry + head) {
+            push_run(i - carry, i + head, out);
         }
         // A run that reaches the block's end goes on into the next block (`top` < 64: bit
         // `head` is clear). Bits past a short last block are clear, so `top` is 0 there.
@@ -203,20 +248,16 @@ fn alphabet_runs(hay: &[u8], out: &mut Vec<Run>, mask: impl Fn(&[u8; 64]) -> u64
         while x != 0 {
             let s = x.trailing_zeros() as usize;
             let e = s + (!(rest >> s)).trailing_zeros() as usize;
-            push_run(hay, i + s, i + e, out);
             let below_e = if e >= 64 { u64::MAX } else { (1u64 << e) - 1 };
+            if !too_many(below_e & !((1u64 << s) - 1), e - s) {
+                push_run(i + s, i + e, out);
+            }
             x &= !below_e;
         }
         i += len;
     }
     if carry >= MIN_RUN {
-        push_run(hay, n - carry, n, out);
-    }
-}
-
-fn push_run(hay: &[u8], s: usize, e: usize, out: &mut Vec<Run>) {
-    if let Some(run) = classify(hay, s, e) {
-        out.push(run);
+        push_run(n - carry, n, out);
     }
 }
 
@@ -225,15 +266,16 @@ fn in_alphabet(b: u8) -> bool {
     CLASS[b as usize] & B64ANY != 0
 }
 
-/// Bit `j` set where `block[j]` is in the base64 or base64url alphabet.
+/// Bits `j` set where `block[j]` is in the base64 or base64url alphabet, where it is `%`, and
+/// where it is one of `+/-_`.
 #[cfg(target_arch = "x86_64")]
-fn mask64(block: &[u8; 64]) -> u64 {
-    mask64_sse2(block)
+fn masks64(block: &[u8; 64]) -> (u64, u64, u64) {
+    masks64_sse2(block)
 }
 
-/// [`mask64`] with SSE2, part of the x86_64 baseline.
+/// [`masks64`] with SSE2, part of the x86_64 baseline.
 #[cfg(target_arch = "x86_64")]
-fn mask64_sse2(block: &[u8; 64]) -> u64 {
+fn masks64_sse2(block: &[u8; 64]) -> (u64, u64, u64) {
     use std::arch::x86_64::*;
     // SAFETY: SSE2 is part of the x86_64 baseline, so these intrinsics are always available;
     // the four unaligned 16-byte loads read exactly the 64 bytes of `block`.
@@ -243,7 +285,7 @@ fn mask64_sse2(block: &[u8; 64]) -> u64 {
             _mm_cmplt_epi8(t, _mm_set1_epi8(0x80u8.wrapping_add(hi - lo + 1) as i8))
         };
         let eq = |x: __m128i, c: u8| _mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8));
-        let mut m = 0u64;
+        let (mut m, mut pct, mut syms) = (0u64, 0u64, 0u64);
         for k in 0..4 {
             let x = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
             let alpha = range(_mm_or_si128(x, _mm_set1_epi8(0x20)), b'a', b'z');
@@ -254,58 +296,224 @@ fn mask64_sse2(block: &[u8; 64]) -> u64 {
             );
             let all = _mm_or_si128(_mm_or_si128(alpha, digit), sym);
             m |= u64::from(_mm_movemask_epi8(all) as u16) << (16 * k);
+            pct |= u64::from(_mm_movemask_epi8(eq(x, b'%')) as u16) << (16 * k);
+            syms |= u64::from(_mm_movemask_epi8(sym) as u16) << (16 * k);
         }
-        m
+        (m, pct, syms)
     }
 }
 
-/// [`mask64`] with AVX2: two 32-byte halves.
+/// Nibble tables for [`masks64_avx2`]: a byte is in the alphabet when the entry of its low
+/// nibble and the entry of its high nibble share a bit. Each bit is one rectangle of the byte
+/// table: 1 `0`-`9`; 2 `A`-`O` and `a`-`o`; 4 `P`-`Z` and `p`-`z`; 8 `+`, `-`, `/`; 16 `_`.
+const LO_NIBBLE: [u8; 16] = {
+    let mut t = [0u8; 16];
+    let mut l = 0;
+    while l < 16 {
+        let mut v = 0;
+        if l <= 9 {
+            v |= 1;
+        }
+        if l >= 1 {
+            v |= 2;
+        }
+        if l <= 10 {
+            v |= 4;
+        }
+        if l == 0xb || l == 0xd || l == 0xf {
+            v |= 8;
+        }
+        if l == 0xf {
+            v |= 16;
+        }
+        t[l] = v;
+        l += 1;
+    }
+    t
+};
+const HI_NIBBLE: [u8; 16] = [0, 0, 8, 1, 2, 4 | 16, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0];
+
+/// [`masks64`] with AVX2: two 32-byte halves, the alphabet by nibble lookups.
 ///
 /// # Safety
 /// The CPU must support AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
-unsafe fn mask64_avx2(block: &[u8; 64]) -> u64 {
+unsafe fn masks64_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
+    use std::arch::x86_64::*;
+    // SAFETY: the table loads read 16 bytes each from 16-byte arrays.
+    let (lo_t, hi_t) = unsafe {
+        (
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(LO_NIBBLE.as_ptr() as *const __m128i)),
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(HI_NIBBLE.as_ptr() as *const __m128i)),
+        )
+    };
+    let low4 = _mm256_set1_epi8(0x0f);
+    let (mut m, mut pct, mut sym) = (0u64, 0u64, 0u64);
+    for k in 0..2 {
+        // SAFETY: the two unaligned 32-byte loads read exactly the 64 bytes of `block`.
+        let x = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k) as *const __m256i) };
+        let lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(x, low4));
+        let hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(x, 4), low4));
+        let both = _mm256_and_si256(lo, hi);
+        let out = _mm256_cmpeq_epi8(both, _mm256_setzero_si256());
+        m |= u64::from(!(_mm256_movemask_epi8(out) as u32)) << (32 * k);
+        let no_sym = _mm256_cmpeq_epi8(
+            _mm256_and_si256(both, _mm256_set1_epi8(8 | 16)),
+            _mm256_setzero_si256(),
+        );
+        sym |= u64::from(!(_mm256_movemask_epi8(no_sym) as u32)) << (32 * k);
+        let is_pct = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'%' as i8));
+        pct |= u64::from(_mm256_movemask_epi8(is_pct) as u32) << (32 * k);
+    }
+    (m, pct, sym)
+}
+
+/// Bits `j` set where `block[j]` is in the base64 or base64url alphabet, and where it is `%`.
+#[cfg(not(target_arch = "x86_64"))]
+fn masks64(block: &[u8; 64]) -> (u64, u64, u64) {
+    block
+        .iter()
+        .enumerate()
+        .fold((0, 0, 0), |(m, pct, sym), (j, &b)| {
+            (
+                m | (u64::from(in_alphabet(b)) << j),
+                pct | (u64::from(b == b'%') << j),
+                sym | (u64::from(matches!(b, b'+' | b'/' | b'-' | b'_')) << j),
+            )
+        })
+}
+
+/// What [`classify`] needs to know of an alphabet run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Facts {
+    /// All bytes are hex digits.
+    all_hex: bool,
+    /// All bytes after the first two are hex digits.
+    hex_after_two: bool,
+    /// Some byte is an upper-case letter.
+    upper: bool,
+    /// Some byte is a lower-case letter.
+    lower: bool,
+    /// How many bytes are `+/-_`.
+    syms: usize,
+    /// Some byte is `+` or `/`.
+    std_sym: bool,
+    /// Some byte is `-` or `_`.
+    url_sym: bool,
+}
+
+impl Facts {
+    /// The facts of `run`, byte by byte. It stops early (with `syms` over the limit) once the
+    /// symbols are too many for base64 (see [`classify`]).
+    fn of(run: &[u8]) -> Facts {
+        let max_syms = run.len() / 16;
+        let mut f = Facts {
+            all_hex: true,
+            hex_after_two: true,
+            upper: false,
+            lower: false,
+            syms: 0,
+            std_sym: false,
+            url_sym: false,
+        };
+        for (j, &b) in run.iter().enumerate() {
+            let hex = b.is_ascii_hexdigit();
+            f.all_hex &= hex;
+            f.hex_after_two &= hex || j < 2;
+            f.upper |= b.is_ascii_uppercase();
+            f.lower |= b.is_ascii_lowercase();
+            let std = matches!(b, b'+' | b'/');
+            let url = matches!(b, b'-' | b'_');
+            f.std_sym |= std;
+            f.url_sym |= url;
+            f.syms += usize::from(std | url);
+            if f.syms > max_syms {
+                break;
+            }
+        }
+        f
+    }
+}
+
+/// Bit masks of 64 bytes from a run's start, one bit per byte (bits past the run are ignored).
+#[derive(Clone, Copy)]
+struct RunMasks {
+    upper: u64,
+    lower: u64,
+    hex: u64,
+    std_sym: u64,
+    url_sym: u64,
+}
+
+impl RunMasks {
+    /// The facts of the run of `len` bytes (at most 64) these masks start at.
+    fn facts(self, len: usize) -> Facts {
+        let rb = if len >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << len) - 1
+        };
+        Facts {
+            all_hex: self.hex & rb == rb,
+            hex_after_two: (self.hex | 3) & rb == rb,
+            upper: self.upper & rb != 0,
+            lower: self.lower & rb != 0,
+            syms: ((self.std_sym | self.url_sym) & rb).count_ones() as usize,
+            std_sym: self.std_sym & rb != 0,
+            url_sym: self.url_sym & rb != 0,
+        }
+    }
+}
+
+/// [`RunMasks`] of 64 bytes with AVX2.
+///
+/// # Safety
+/// The CPU must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+unsafe fn run_masks_avx2(w: &[u8; 64]) -> RunMasks {
     use std::arch::x86_64::*;
     let range = |x: __m256i, lo: u8, hi: u8| {
         let t = _mm256_add_epi8(x, _mm256_set1_epi8(0x80u8.wrapping_sub(lo) as i8));
         _mm256_cmpgt_epi8(_mm256_set1_epi8(0x80u8.wrapping_add(hi - lo + 1) as i8), t)
     };
     let eq = |x: __m256i, c: u8| _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c as i8));
-    let mut m = 0u64;
+    let bits = |v: __m256i, k: usize| u64::from(_mm256_movemask_epi8(v) as u32) << (32 * k);
+    let mut m = RunMasks {
+        upper: 0,
+        lower: 0,
+        hex: 0,
+        std_sym: 0,
+        url_sym: 0,
+    };
     for k in 0..2 {
-        // SAFETY: the two unaligned 32-byte loads read exactly the 64 bytes of `block`.
-        let x = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k) as *const __m256i) };
-        let alpha = range(_mm256_or_si256(x, _mm256_set1_epi8(0x20)), b'a', b'z');
-        let digit = range(x, b'0', b'9');
-        let sym = _mm256_or_si256(
-            _mm256_or_si256(eq(x, b'+'), eq(x, b'/')),
-            _mm256_or_si256(eq(x, b'-'), eq(x, b'_')),
+        // SAFETY: the two unaligned 32-byte loads read exactly the 64 bytes of `w`.
+        let x = unsafe { _mm256_loadu_si256(w.as_ptr().add(32 * k) as *const __m256i) };
+        let hex = _mm256_or_si256(
+            range(x, b'0', b'9'),
+            range(_mm256_or_si256(x, _mm256_set1_epi8(0x20)), b'a', b'f'),
         );
-        let all = _mm256_or_si256(_mm256_or_si256(alpha, digit), sym);
-        m |= u64::from(_mm256_movemask_epi8(all) as u32) << (32 * k);
+        m.upper |= bits(range(x, b'A', b'Z'), k);
+        m.lower |= bits(range(x, b'a', b'z'), k);
+        m.hex |= bits(hex, k);
+        m.std_sym |= bits(_mm256_or_si256(eq(x, b'+'), eq(x, b'/')), k);
+        m.url_sym |= bits(_mm256_or_si256(eq(x, b'-'), eq(x, b'_')), k);
     }
     m
 }
 
-/// Bit `j` set where `block[j]` is in the base64 or base64url alphabet.
-#[cfg(not(target_arch = "x86_64"))]
-fn mask64(block: &[u8; 64]) -> u64 {
-    block
-        .iter()
-        .enumerate()
-        .fold(0u64, |m, (j, &b)| m | (u64::from(in_alphabet(b)) << j))
-}
-
-/// Decide what the alphabet run `hay[s..e]` is.
-fn classify(hay: &[u8], mut s: usize, e: usize) -> Option<Run> {
-    // One pass: the AND of the bytes' classes, whether both letter cases occur, and how many
-    // of `+/-_` there are.
-    let (and, case, syms) = hay[s..e].iter().fold((0xff, 0u8, 0usize), |(a, c, n), &b| {
-        let k = CASE[b as usize];
-        (a & CLASS[b as usize], c | k, n + usize::from(k >> 2))
-    });
+/// Decide what the alphabet run `hay[s..e]`, with `facts`, is.
+fn classify(hay: &[u8], mut s: usize, e: usize, facts: Facts) -> Option<Run> {
+    // The symbols encode 6-bit values 62 and 63, which base64 of ASCII text only produces from
+    // `>`, `?`, `~` and DEL in every third byte, and of binary data about once in 32 characters.
+    // Identifiers (`Win32_System_Com`, `some_long_name`) have far more (symbols make neither
+    // hex nor `0x` hex either).
+    if facts.syms * 16 > e - s {
+        return None;
+    }
     let hex = |s: usize| {
         ((e - s) >= MIN_HEX && (e - s) % 2 == 0).then_some(Run {
             start: s,
@@ -313,35 +521,23 @@ fn classify(hay: &[u8], mut s: usize, e: usize) -> Option<Run> {
             encoding: Encoding::Hex,
         })
     };
-    if and & HEX != 0 {
+    if facts.all_hex {
         return hex(s);
     }
     // `0x` before hex digits.
-    if e - s > 2
-        && hay[s] == b'0'
-        && (hay[s + 1] | 0x20) == b'x'
-        && hay[s + 2..e].iter().all(|&b| CLASS[b as usize] & HEX != 0)
-    {
+    if e - s > 2 && hay[s] == b'0' && (hay[s + 1] | 0x20) == b'x' && facts.hex_after_two {
         s += 2;
         return hex(s);
     }
     // Base64 of anything has both upper- and lower-case letters; a run without is a word or a
     // constant, not an encoding.
-    if case & 3 != 3 {
+    if !(facts.upper && facts.lower) {
         return None;
     }
-    // The symbols encode 6-bit values 62 and 63, which base64 of ASCII text only produces from
-    // `>`, `?`, `~` and DEL in every third byte, and of binary data about once in 32 characters.
-    // Identifiers (`Win32_System_Com`, `some_long_name`) have far more.
-    if syms * 16 > e - s {
-        return None;
-    }
-    let encoding = if and & STD != 0 {
-        Encoding::Base64
-    } else if and & URL != 0 {
-        Encoding::Base64Url
-    } else {
-        return None;
+    let encoding = match (facts.std_sym, facts.url_sym) {
+        (_, false) => Encoding::Base64,
+        (false, true) => Encoding::Base64Url,
+        (true, true) => return None,
     };
     let mut end = e;
     while end < hay.len() && end - e < 2 && hay[end] == b'=' {
@@ -354,51 +550,30 @@ fn classify(hay: &[u8], mut s: usize, e: usize) -> Option<Run> {
     })
 }
 
-/// 1 for upper-case letters, 2 for lower-case ones, 4 for the symbols `+/-_`.
-static CASE: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = if c.is_ascii_uppercase() {
-            1
-        } else if c.is_ascii_lowercase() {
-            2
-        } else if matches!(c, b'+' | b'/' | b'-' | b'_') {
-            4
-        } else {
-            0
-        };
-        b += 1;
+/// The percent-encoded run around the `%` at `p`, if it starts an escape and is not part of the
+/// run that ended at `floor`; `floor` moves to the end of the run found.
+fn percent_run_at(hay: &[u8], p: usize, floor: &mut usize, out: &mut Vec<Run>) {
+    if p < *floor || p + 2 >= hay.len() {
+        return;
     }
-    t
-};
-
-fn find_percent_runs(hay: &[u8], out: &mut Vec<Run>) {
-    let mut floor = 0;
-    for p in memchr::memchr_iter(b'%', hay) {
-        if p < floor || p + 2 >= hay.len() {
-            continue;
-        }
-        if CLASS[hay[p + 1] as usize] & HEX == 0 || CLASS[hay[p + 2] as usize] & HEX == 0 {
-            continue;
-        }
-        let mut s = p;
-        while s > floor && CLASS[hay[s - 1] as usize] & FORM != 0 {
-            s -= 1;
-        }
-        let mut e = p + 3;
-        while e < hay.len() && CLASS[hay[e] as usize] & FORM != 0 {
-            e += 1;
-        }
-        floor = e;
-        if e - s >= MIN_PERCENT {
-            out.push(Run {
-                start: s,
-                end: e,
-                encoding: Encoding::Percent,
-            });
-        }
+    if CLASS[hay[p + 1] as usize] & HEX == 0 || CLASS[hay[p + 2] as usize] & HEX == 0 {
+        return;
+    }
+    let mut s = p;
+    while s > *floor && CLASS[hay[s - 1] as usize] & FORM != 0 {
+        s -= 1;
+    }
+    let mut e = p + 3;
+    while e < hay.len() && CLASS[hay[e] as usize] & FORM != 0 {
+        e += 1;
+    }
+    *floor = e;
+    if e - s >= MIN_PERCENT {
+        out.push(Run {
+            start: s,
+            end: e,
+            encoding: Encoding::Percent,
+        });
     }
 }
 
@@ -726,12 +901,16 @@ mod tests {
         assert!(runs(b"x = Win32_System_Com_StructuredStorage;").is_empty());
     }
 
-    /// The block-mask finder agrees with the obvious byte-by-byte one on runs of every length
-    /// at every offset around block boundaries.
+    /// The block-mask finder agrees with the obvious byte-by-byte one (and `memchr` for the
+    /// `%` bytes) on runs of every length at every offset around block boundaries.
     #[test]
     fn block_finder_matches_naive() {
         fn naive(hay: &[u8]) -> Vec<Run> {
             let mut out = Vec::new();
+            let mut floor = 0;
+            for p in memchr::memchr_iter(b'%', hay) {
+                percent_run_at(hay, p, &mut floor, &mut out);
+            }
             let mut i = 0;
             while i < hay.len() {
                 if !in_alphabet(hay[i]) {
@@ -743,9 +922,10 @@ mod tests {
                     i += 1;
                 }
                 if i - s >= MIN_RUN {
-                    push_run(hay, s, i, &mut out);
+                    out.extend(classify(hay, s, i, Facts::of(&hay[s..i])));
                 }
             }
+            merge(&mut out, 0);
             out
         }
         let mut seed = 0x9E37_79B9_7F4A_7C15u64;
@@ -755,23 +935,30 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
-        for round in 0..3000 {
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_%%.=";
+        for round in 0..5000 {
             let len = (next() % 300) as usize;
             let mut hay = vec![b' '; len];
             // Runs of random lengths at random places, some touching the ends.
+            // Every fifth round, hex runs (some after `0x`) and runs of one case only.
+            const HEX: &[u8] = b"0123456789abcdef0x";
+            let (alphabet, k) = match round % 5 {
+                0 => (HEX, HEX.len()),
+                1 => (&A[26..62], 36),
+                _ => (A, A.len()),
+            };
             for _ in 0..(next() % 6) {
                 let at = (next() % (len as u64 + 1)) as usize;
                 let n = (next() % 140) as usize;
                 for b in hay.iter_mut().skip(at).take(n) {
-                    *b = A[(next() % A.len() as u64) as usize];
+                    *b = alphabet[(next() % k as u64) as usize];
                 }
             }
             if round % 7 == 0 {
                 hay.iter_mut().for_each(|b| *b = A[(next() % 62) as usize]);
             }
             let mut got = Vec::new();
-            find_alphabet_runs(&hay, &mut got);
+            find_runs(&hay, &mut got);
             assert_eq!(
                 got,
                 naive(&hay),
