@@ -226,9 +226,7 @@ impl Layers<'_> {
         buf: &mut Vec<u8>,
         pending: &mut Vec<Pending>,
     ) {
-        if !decode::plausible(hay, run) {
-            return;
-        }
+        // `find_runs` only returns plausible runs.
         let b64 = matches!(run.encoding, Encoding::Base64 | Encoding::Base64Url);
         if b64 && decode::data_uri_is_text(hay, run) == Some(false) {
             return;

@@ -119,7 +119,9 @@ static CLASS: [u8; 256] = {
     t
 };
 
-/// Append the candidate runs of `hay` to `out`, in order and disjoint.
+/// Append the candidate runs of `hay` to `out`, in order and disjoint: runs long enough to hold
+/// a credential whose first bytes decode to text or to the start of a compressed stream or
+/// archive ([`plausible`]).
 pub fn find_runs(hay: &[u8], out: &mut Vec<Run>) {
     let first = out.len();
     find_block_runs(hay, out);
@@ -190,7 +192,8 @@ fn block_runs(
             _ => None,
         };
         let facts = facts.unwrap_or_else(|| Facts::of(&hay[s..e]));
-        if let Some(run) = classify(hay, s, e, facts) {
+        // Judged here, while the run's bytes are still in the cache.
+        if let Some(run) = classify(hay, s, e, facts).filter(|run| plausible(hay, run)) {
             out.push(run);
         }
     };
@@ -568,12 +571,13 @@ fn percent_run_at(hay: &[u8], p: usize, floor: &mut usize, out: &mut Vec<Run>) {
         e += 1;
     }
     *floor = e;
-    if e - s >= MIN_PERCENT {
-        out.push(Run {
-            start: s,
-            end: e,
-            encoding: Encoding::Percent,
-        });
+    let run = Run {
+        start: s,
+        end: e,
+        encoding: Encoding::Percent,
+    };
+    if e - s >= MIN_PERCENT && plausible(hay, &run) {
+        out.push(run);
     }
 }
 
@@ -685,6 +689,45 @@ pub fn decode(hay: &[u8], run: &Run, out: &mut Vec<u8>) -> bool {
 /// start of a compressed stream or archive, so the run need not be decoded whole (most base64-
 /// looking runs in source code are identifiers and paths that decode to binary).
 pub fn plausible(hay: &[u8], run: &Run) -> bool {
+    const MAGIC: [&[u8]; 6] = [
+        b"\x1f\x8b",
+        b"BZh",
+        b"\xfd7zXZ",
+        b"\x28\xb5\x2f\xfd",
+        b"PK\x03",
+        b"PK\x05",
+    ];
+    let control = |c: u8| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
+    // Most candidates are identifiers (base64-looking) or hashes and test vectors (hex) whose
+    // first three bytes already hold a control byte: look at those before decoding more.
+    let first3 = match run.encoding {
+        _ if run.end - run.start < 6 => None,
+        Encoding::Base64 | Encoding::Base64Url => {
+            let v = |k: usize| B64[hay[run.start + k] as usize];
+            let (v0, v1, v2, v3) = (v(0), v(1), v(2), v(3));
+            if (v0 | v1 | v2 | v3) == 0xff {
+                return false;
+            }
+            Some([
+                v0 << 2 | v1 >> 4,
+                (v1 & 15) << 4 | v2 >> 2,
+                (v2 & 3) << 6 | v3,
+            ])
+        }
+        Encoding::Hex => {
+            let byte = |k: usize| {
+                hex_val(hay[run.start + 2 * k]) << 4 | hex_val(hay[run.start + 2 * k + 1])
+            };
+            Some([byte(0), byte(1), byte(2)])
+        }
+        Encoding::Percent => None,
+    };
+    if let Some(head) = first3 {
+        let magic = MAGIC.iter().any(|m| head.starts_with(&m[..m.len().min(3)]));
+        if !magic && head.iter().any(|&c| control(c)) {
+            return false;
+        }
+    }
     const HEAD: usize = 16;
     let end = run.end.min(run.start + HEAD);
     let head = Run {
@@ -696,14 +739,6 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
     let Some(out) = decode_head(hay, &head, &mut buf) else {
         return run.encoding == Encoding::Percent;
     };
-    const MAGIC: [&[u8]; 6] = [
-        b"\x1f\x8b",
-        b"BZh",
-        b"\xfd7zXZ",
-        b"\x28\xb5\x2f\xfd",
-        b"PK\x03",
-        b"PK\x05",
-    ];
     if MAGIC.iter().any(|m| out.starts_with(m)) {
         return true;
     }
@@ -712,10 +747,7 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
         Ok(_) => true,
         Err(e) => e.error_len().is_none(),
     };
-    valid
-        && !out
-            .iter()
-            .any(|&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f)
+    valid && !out.iter().any(|&c| control(c))
 }
 
 /// Decode the short `run` into `buf` without allocating: the decoded bytes, or `None` if the
@@ -922,7 +954,8 @@ mod tests {
                     i += 1;
                 }
                 if i - s >= MIN_RUN {
-                    out.extend(classify(hay, s, i, Facts::of(&hay[s..i])));
+                    let run = classify(hay, s, i, Facts::of(&hay[s..i]));
+                    out.extend(run.filter(|run| plausible(hay, run)));
                 }
             }
             merge(&mut out, 0);
@@ -995,8 +1028,14 @@ mod tests {
         };
         assert_eq!(key_of(hay, &run), Some(&b"password"[..]));
         let hay = b"src=\"data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB\"";
-        let r = runs(hay);
-        assert_eq!(data_uri_is_text(hay, &r[0]), Some(false));
+        // Image bytes are not even a candidate; the media type says the same.
+        assert!(runs(hay).is_empty());
+        let run = Run {
+            start: 27,
+            end: hay.len() - 1,
+            encoding: Encoding::Base64,
+        };
+        assert_eq!(data_uri_is_text(hay, &run), Some(false));
         let hay = b"data:text/plain;charset=utf-8;base64,aGVsbG8gd29ybGQgaGVsbG8=";
         let r = runs(hay);
         assert_eq!(data_uri_is_text(hay, &r[0]), Some(true));
