@@ -120,9 +120,27 @@ fuzz_target!(|input: Input<'_>| {
     check_runs(&hay, &runs);
     let body = enc.trim_end_matches('=');
     // What the finder promises to find: long enough, both letter cases, not hex (with or
-    // without `0x`), and `+/` no denser than one in 16 (denser is what identifiers look like).
+    // without `0x`), `+/` no denser than one in 16 (denser is what identifiers look like), and
+    // a payload whose first 12 bytes are text (a cut last character allowed) or the magic of a
+    // compressed stream or archive.
     let syms = body.bytes().filter(|b| matches!(b, b'+' | b'/')).count();
+    let head = &payload[..payload.len().min(12)];
+    let text = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none(),
+    } && !head
+        .iter()
+        .any(|&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f);
+    const MAGIC: [&[u8]; 6] = [
+        b"\x1f\x8b",
+        b"BZh",
+        b"\xfd7zXZ",
+        b"\x28\xb5\x2f\xfd",
+        b"PK\x03",
+        b"PK\x05",
+    ];
     let findable = body.len() >= MIN_RUN
+        && (text || MAGIC.iter().any(|m| payload.starts_with(m)))
         && body.bytes().any(|b| b.is_ascii_uppercase())
         && body.bytes().any(|b| b.is_ascii_lowercase())
         && !body.bytes().all(|b| b.is_ascii_hexdigit())
