@@ -1001,6 +1001,62 @@ mod tests {
         }
     }
 
+    /// `plausible` (with its 3-byte shortcut) says what its contract says of the decoded head:
+    /// the first 12 bytes are text (a cut last character allowed) or start with an archive's
+    /// magic. Checked on payloads of text, of binary and of text with a control byte early.
+    #[test]
+    fn plausible_judges_the_decoded_head() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const MAGIC: [&[u8]; 6] = [
+            b"\x1f\x8b",
+            b"BZh",
+            b"\xfd7zXZ",
+            b"\x28\xb5\x2f\xfd",
+            b"PK\x03",
+            b"PK\x05",
+        ];
+        for round in 0..20_000 {
+            let len = 15 + (next() % 40) as usize;
+            let mut payload: Vec<u8> = (0..len)
+                .map(|_| match round % 4 {
+                    0 => b"abcdefghijklmnopqrstuvwxyz =:/_-0123456789"[(next() % 42) as usize],
+                    1 => next() as u8,
+                    _ => (next() % 0x60) as u8 + 0x20,
+                })
+                .collect();
+            if round % 4 == 3 {
+                let at = (next() % 6) as usize;
+                payload[at] = (next() % 0x20) as u8;
+            }
+            if round % 50 == 0 {
+                let m = MAGIC[(next() % 6) as usize];
+                payload[..m.len()].copy_from_slice(m);
+            }
+            let head = &payload[..12];
+            let text = match std::str::from_utf8(head) {
+                Ok(_) => true,
+                Err(e) => e.error_len().is_none(),
+            } && !head
+                .iter()
+                .any(|&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f);
+            let want = text || MAGIC.iter().any(|m| payload.starts_with(m));
+            let enc = b64(&payload);
+            let hay = format!("x = {enc};");
+            let run = Run {
+                start: 4,
+                end: 4 + enc.len(),
+                encoding: Encoding::Base64,
+            };
+            assert_eq!(plausible(hay.as_bytes(), &run), want, "{payload:?}");
+        }
+    }
+
     #[test]
     fn short_runs_and_words_are_not_candidates() {
         assert!(runs(b"a short SGVsbG8= run").is_empty());
