@@ -685,18 +685,21 @@ pub fn decode(hay: &[u8], run: &Run, out: &mut Vec<u8>) -> bool {
     }
 }
 
+/// The first bytes of the compressed streams and archives a decoded run may start with (gzip,
+/// bzip2, xz, zstd, zip): such a run is worth decoding although it is not text.
+pub const MAGIC: [&[u8]; 6] = [
+    b"\x1f\x8b",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x28\xb5\x2f\xfd",
+    b"PK\x03",
+    b"PK\x05",
+];
+
 /// A cheap look at the first bytes a run decodes to: false when they are neither text nor the
 /// start of a compressed stream or archive, so the run need not be decoded whole (most base64-
 /// looking runs in source code are identifiers and paths that decode to binary).
 pub fn plausible(hay: &[u8], run: &Run) -> bool {
-    const MAGIC: [&[u8]; 6] = [
-        b"\x1f\x8b",
-        b"BZh",
-        b"\xfd7zXZ",
-        b"\x28\xb5\x2f\xfd",
-        b"PK\x03",
-        b"PK\x05",
-    ];
     let control = |c: u8| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
     // Most candidates are identifiers (base64-looking) or hashes and test vectors (hex) whose
     // first three bytes already hold a control byte: look at those before decoding more.
@@ -861,6 +864,16 @@ pub fn key_of<'h>(hay: &'h [u8], run: &Run) -> Option<&'h [u8]> {
 mod tests {
     use super::*;
 
+    /// A xorshift64 generator from `seed` (non-zero): the same numbers on every machine.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     fn b64(s: &[u8]) -> String {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         let mut o = String::new();
@@ -961,13 +974,7 @@ mod tests {
             merge(&mut out, 0);
             out
         }
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_%%.=";
         for round in 0..5000 {
             let len = (next() % 300) as usize;
@@ -1006,21 +1013,7 @@ mod tests {
     /// magic. Checked on payloads of text, of binary and of text with a control byte early.
     #[test]
     fn plausible_judges_the_decoded_head() {
-        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        const MAGIC: [&[u8]; 6] = [
-            b"\x1f\x8b",
-            b"BZh",
-            b"\xfd7zXZ",
-            b"\x28\xb5\x2f\xfd",
-            b"PK\x03",
-            b"PK\x05",
-        ];
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         for round in 0..20_000 {
             let len = 15 + (next() % 40) as usize;
             let mut payload: Vec<u8> = (0..len)

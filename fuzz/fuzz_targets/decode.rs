@@ -131,16 +131,8 @@ fuzz_target!(|input: Input<'_>| {
     } && !head
         .iter()
         .any(|&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f);
-    const MAGIC: [&[u8]; 6] = [
-        b"\x1f\x8b",
-        b"BZh",
-        b"\xfd7zXZ",
-        b"\x28\xb5\x2f\xfd",
-        b"PK\x03",
-        b"PK\x05",
-    ];
     let findable = body.len() >= MIN_RUN
-        && (text || MAGIC.iter().any(|m| payload.starts_with(m)))
+        && (text || decode::MAGIC.iter().any(|m| payload.starts_with(m)))
         && body.bytes().any(|b| b.is_ascii_uppercase())
         && body.bytes().any(|b| b.is_ascii_lowercase())
         && !body.bytes().all(|b| b.is_ascii_hexdigit())
