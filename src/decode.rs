@@ -174,8 +174,8 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
 }
 
 /// The block loop, with `masks` turning 64 bytes into their alphabet bits, their `%` bits and
-/// their `+/-_` bits, and `run_masks` the 64 bytes from a run's start into what [`classify`] needs (or `None`:
-/// classify byte by byte).
+/// their `+/-_` bits, and `run_masks` the 64 bytes from a run's start into what [`classify`]
+/// needs (or `None`: classify byte by byte).
 #[inline(always)]
 fn block_runs(
     hay: &[u8],

@@ -507,9 +507,21 @@ fn run_scan(args: ScanArgs) -> Result<u8> {
             let (stdin, files): (Vec<_>, Vec<_>) =
                 paths.into_iter().partition(|p| p.as_os_str() == "-");
             if !stdin.is_empty() {
-                source::stream::enlarge_stdin_pipe();
-                if !source::stream::scan_stream(io::stdin(), "<stdin>", scanner, cfg, counters, tx)
-                {
+                let listening = match source::fs::scan_stdin_file(scanner, cfg, counters, tx) {
+                    Some(listening) => listening,
+                    None => {
+                        source::stream::enlarge_stdin_pipe();
+                        source::stream::scan_stream(
+                            io::stdin(),
+                            "<stdin>",
+                            scanner,
+                            cfg,
+                            counters,
+                            tx,
+                        )
+                    }
+                };
+                if !listening {
                     return Ok(());
                 }
             }

@@ -321,3 +321,36 @@ fn human_and_sarif_name_the_chain() {
         "base64"
     );
 }
+
+/// `scan - < file` reads stdin as the file it is, so its encoded runs are decoded; the same
+/// bytes through a pipe are streamed, where only the clear text is searched.
+#[test]
+fn stdin_redirected_from_a_file_is_decoded_and_a_pipe_is_streamed() {
+    let mut g = Gen::new(91);
+    let key = aws_key_id(&mut g);
+    let enc = b64(format!("export AWS_ACCESS_KEY_ID={key}").as_bytes());
+    let d = Dir::new();
+    let text = format!("# deploy notes\nbootstrap: {enc}\n");
+    let file = d.create("notes.txt", &text);
+    let json = |out: &str| -> Vec<Value> {
+        let v: Value = serde_json::from_str(out).expect("json output");
+        v["findings"].as_array().unwrap().clone()
+    };
+    let (code, out, err) = d
+        .cmd()
+        .args(["scan", "-f", "json", "-"])
+        .stdin_file(&file)
+        .run();
+    assert_eq!(code, 1, "{err}");
+    let f = json(&out);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    let n = enc.chars().count() as u64;
+    assert_eq!(
+        loc(&f[0]),
+        ("aws-access-key-id", 2, 12, 2, 11 + n, "base64")
+    );
+    assert_eq!(f[0]["path"], "<stdin>");
+    let (code, out, err) = d.cmd().args(["scan", "-f", "json", "-"]).stdin(text).run();
+    assert_eq!(code, 0, "{err}");
+    assert!(json(&out).is_empty());
+}

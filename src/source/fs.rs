@@ -92,6 +92,42 @@ pub fn scan_paths(
     });
 }
 
+/// Scan stdin as a file when it is one (`leakhound scan - < file`) of at most `--max-filesize`
+/// bytes: whole, memory-mapped when large, so its encoded runs are decoded and its archives
+/// unpacked as in any file, reported as `<stdin>`. Returns `None` when stdin is not a regular
+/// file or is larger (the caller streams it), else whether the reporter still listens.
+pub fn scan_stdin_file(
+    scanner: &Arc<Scanner>,
+    cfg: &ScanConfig,
+    counters: &Counters,
+    tx: &Sender<Event>,
+) -> Option<bool> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        let fd = std::io::stdin().as_fd().try_clone_to_owned().ok()?;
+        let f = File::from(fd);
+        let meta = f.metadata().ok()?;
+        if !meta.is_file() || meta.len() > cfg.max_filesize {
+            return None;
+        }
+        let mut worker = Worker {
+            scanner,
+            cfg,
+            counters,
+            tx,
+            scratch: scanner.scratch(),
+            buf: Vec::new(),
+        };
+        Some(worker.open_file(f, "<stdin>") == WalkState::Continue)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (scanner, cfg, counters, tx);
+        None
+    }
+}
+
 /// One walker thread's state.
 struct Worker<'a> {
     scanner: &'a Arc<Scanner>,
@@ -130,10 +166,16 @@ impl Worker<'_> {
     }
 
     fn file(&mut self, path: &Path) -> WalkState {
-        let mut f = match File::open(path) {
-            Ok(f) => f,
-            Err(e) => return self.fail(path, e),
-        };
+        match File::open(path) {
+            Ok(f) => self.open_file(f, &display_path(path)),
+            Err(e) => self.fail(path, e),
+        }
+    }
+
+    /// Scan the open regular file `f`, reported as `name`.
+    fn open_file(&mut self, f: File, name: &str) -> WalkState {
+        let mut f = f;
+        let path = Path::new(name);
         let len = match f.metadata() {
             Ok(m) => m.len(),
             Err(e) => return self.fail(path, e),
@@ -167,7 +209,7 @@ impl Worker<'_> {
             cfg: self.cfg,
             counters: self.counters,
         }
-        .scan(&mut self.scratch, &display_path(path), data, &mut out);
+        .scan(&mut self.scratch, name, data, &mut out);
         if !send_output(self.tx, out) {
             return WalkState::Quit;
         }

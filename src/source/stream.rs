@@ -1,7 +1,8 @@
-//! Streams: stdin and other non-seekable inputs. A reader thread reads pieces and sends them on a
-//! bounded channel; the scanning side takes whatever has arrived (up to [`PASS_BYTES`]) and runs
-//! one [`StreamScanner`] pass over it, so a fast producer gets large passes and a slow one
-//! (`tail -f`) gets its findings as soon as each line arrives. Memory stays bounded: at most
+//! Streams: stdin and other non-seekable inputs (stdin redirected from a regular file is scanned
+//! as that file instead, by [`super::fs::scan_stdin_file`]). A reader thread reads pieces and
+//! sends them on a bounded channel; the scanning side takes whatever has arrived (up to
+//! [`PASS_BYTES`]) and runs one [`StreamScanner`] pass over it, so a fast producer gets large
+//! passes and a slow one (`tail -f`) gets its findings as soon as each line arrives. Memory stays bounded: at most
 //! [`QUEUE_PIECES`] pieces of [`PIECE_BYTES`] in flight plus the scanner's context.
 //!
 //! An archive or compressed stream on stdin (recognised by its first bytes' magic) cannot be

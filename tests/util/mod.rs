@@ -43,13 +43,18 @@ impl Dir {
 pub struct Cmd {
     cmd: Command,
     stdin: Option<Vec<u8>>,
+    stdin_file: Option<std::fs::File>,
 }
 
 impl Cmd {
     pub fn new(dir: &Path) -> Cmd {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_leakhound"));
         cmd.current_dir(dir).env_remove("NO_COLOR").env("CI", "1");
-        Cmd { cmd, stdin: None }
+        Cmd {
+            cmd,
+            stdin: None,
+            stdin_file: None,
+        }
     }
 
     pub fn args<I, S>(mut self, args: I) -> Cmd
@@ -71,13 +76,19 @@ impl Cmd {
         self
     }
 
+    /// Redirect stdin from the file at `path` (`leakhound scan - < path`).
+    pub fn stdin_file(mut self, path: &Path) -> Cmd {
+        self.stdin_file = Some(std::fs::File::open(path).expect("the stdin file opens"));
+        self
+    }
+
     pub fn output(mut self) -> Output {
         use std::io::Write;
         self.cmd
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
+            .stdin(match self.stdin_file.take() {
+                Some(f) => Stdio::from(f),
+                None if self.stdin.is_some() => Stdio::piped(),
+                None => Stdio::null(),
             })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
