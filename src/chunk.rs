@@ -44,6 +44,11 @@ pub struct StreamScanner {
     ready: Vec<Match>,
     /// Bytes pushed so far.
     total: u64,
+    /// Per rule: the stream offset where its last settled accepted match ended (0: none, or
+    /// unknown after a pass cut across threads). The next pass starts the rule's matches there,
+    /// so that a chain of overlapping candidates longer than the context (`key: "k3ykey: ...`
+    /// repeated) is cut the same way as in a scan of the whole stream.
+    last_end: Vec<u64>,
 }
 
 impl StreamScanner {
@@ -62,6 +67,7 @@ impl StreamScanner {
             reported: HashSet::new(),
             ready: Vec::new(),
             total: 0,
+            last_end: Vec::new(),
         }
     }
 
@@ -116,8 +122,35 @@ impl StreamScanner {
         let rules = self.scanner.rules();
         self.ready.clear();
         self.found.clear();
+        let decided = if eof {
+            end
+        } else {
+            self.decided.max(end.saturating_sub(w + 1))
+        };
+        let whole = !self.scanner.splits(slice.len(), self.scratches.len());
+        if whole {
+            let floors = (0..rules.rules().len()).map(|r| {
+                let e = self.last_end.get(r).copied().unwrap_or(0);
+                e.saturating_sub(from).min(slice.len() as u64) as usize
+            });
+            self.scratches[0].set_floors(floors);
+        } else {
+            self.scratches[0].set_floors([]);
+        }
         self.scanner
             .scan_parallel(slice, &mut self.scratches, &mut self.found);
+        self.last_end.resize(rules.rules().len(), 0);
+        if whole {
+            for m in self.scratches[0].accepted() {
+                let (start, e) = (from + m.start as u64, from + m.end as u64);
+                let last = &mut self.last_end[m.rule as usize];
+                if start < decided && e > *last {
+                    *last = e;
+                }
+            }
+        } else {
+            self.last_end.iter_mut().for_each(|e| *e = 0);
+        }
         for m in &self.found {
             let start = from + m.start as u64;
             let key = (m.rule, start, from + m.end as u64);
@@ -154,12 +187,7 @@ impl StreamScanner {
                 out,
             );
         }
-        self.decided = if eof {
-            end
-        } else {
-            self.decided.max(end.saturating_sub(w + 1))
-        };
-        let decided = self.decided;
+        self.decided = decided;
         self.reported.retain(|r| r.1 >= decided);
         // Drop what no later pass needs.
         let keep_from = self.base.max(self.decided.saturating_sub(ctx));

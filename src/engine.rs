@@ -35,6 +35,24 @@ pub struct Scratch {
     caps: Vec<Option<Captures>>,
     out: Vec<Match>,
     kept: Vec<Match>,
+    /// Per rule: no match may start before this offset (a stream's continuation of its earlier
+    /// passes; empty: none).
+    floors: Vec<usize>,
+}
+
+impl Scratch {
+    /// Make the next scans of each rule `r` start their matches at `floors[r]` or later, as if
+    /// an earlier match of the rule had ended there (empty: no floors).
+    pub(crate) fn set_floors(&mut self, floors: impl IntoIterator<Item = usize>) {
+        self.floors.clear();
+        self.floors.extend(floors);
+    }
+
+    /// Every match the last scan's rules accepted, before overlaps between rules were resolved
+    /// (so a stream can continue each rule's chain of matches where it ended).
+    pub(crate) fn accepted(&self) -> &[Match] {
+        &self.out
+    }
 }
 
 impl Scanner {
@@ -73,6 +91,7 @@ impl Scanner {
             caps: rules.iter().map(|_| None).collect(),
             out: Vec::new(),
             kept: Vec::new(),
+            floors: Vec::new(),
         }
     }
 
@@ -84,7 +103,9 @@ impl Scanner {
             caps,
             out,
             kept,
+            floors,
         } = scratch;
+        let floor = |r: usize| floors.get(r).copied().unwrap_or(0);
         hits.clear();
         out.clear();
         self.prefilter.find(hay, hits);
@@ -98,7 +119,7 @@ impl Scanner {
                 let rule = self.rules.get(r);
                 let cache = caches[r].get_or_insert_with(|| rule.regex.get().create_cache());
                 let cap = caps[r].get_or_insert_with(|| rule.regex.get().create_captures());
-                verify_rule(rule, ri, hay, &hits[i..j], cache, cap, out);
+                verify_rule(rule, ri, hay, &hits[i..j], floor(r), cache, cap, out);
                 i = j;
             }
         }
@@ -107,10 +128,16 @@ impl Scanner {
             let rule = self.rules.get(r);
             let cache = caches[r].get_or_insert_with(|| rule.regex.get().create_cache());
             let cap = caps[r].get_or_insert_with(|| rule.regex.get().create_captures());
-            verify_unfiltered(rule, ri, hay, cache, cap, out);
+            verify_unfiltered(rule, ri, hay, floor(r), cache, cap, out);
         }
         self.resolve_overlaps(out, kept);
         kept
+    }
+
+    /// Whether [`Scanner::scan_parallel`] cuts `len` bytes into parts for `parts` threads (else
+    /// it is one [`Scanner::scan`] with the first scratch).
+    pub(crate) fn splits(&self, len: usize, parts: usize) -> bool {
+        parts > 1 && len >= parts * (8 * self.max_window + 64 * 1024)
     }
 
     /// Scan `hay` on `scratches.len()` threads (the caller's among them) and append the matches,
@@ -121,7 +148,7 @@ impl Scanner {
     pub fn scan_parallel(&self, hay: &[u8], scratches: &mut [Scratch], out: &mut Vec<Match>) {
         let parts = scratches.len().max(1);
         let w = self.max_window;
-        if parts == 1 || hay.len() < parts * (8 * w + 64 * 1024) {
+        if !self.splits(hay.len(), parts) {
             out.extend_from_slice(self.scan(hay, &mut scratches[0]));
             return;
         }

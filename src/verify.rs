@@ -41,22 +41,25 @@ const MAX_RESTARTS: usize = 64;
 
 /// Confirm the candidates of `rule` (number `ri`): `hits` are its keyword hits sorted by start.
 /// Matches are appended to `out` in order of start, never overlapping each other.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn verify_rule(
     rule: &Rule,
     ri: u32,
     hay: &[u8],
     hits: &[Hit],
+    floor: usize,
     cache: &mut meta::Cache,
     caps: &mut Captures,
     out: &mut Vec<Match>,
 ) {
     if let Some(lead) = rule.lead {
-        return verify_anchored(rule, ri, lead, hay, hits, cache, caps, out);
+        return verify_anchored(rule, ri, lead, hay, hits, floor, cache, caps, out);
     }
     let w = rule.window;
     let mut i = 0;
-    // `floor`: no match may start before it (the end of the last accepted match).
-    let mut floor = 0;
+    // `floor`: no match may start before it (the end of the last accepted match; at first, the
+    // caller's: where a stream's earlier pass accepted its last match of this rule).
+    let mut floor = floor;
     // The window of one hit: as far as a match of `w` bytes holding it can reach, and, for a
     // rule that cannot match a line break, no further than the hit's own line.
     let window = |h: &Hit| -> (usize, usize) {
@@ -140,13 +143,15 @@ fn verify_anchored(
     lead: usize,
     hay: &[u8],
     hits: &[Hit],
+    floor: usize,
     cache: &mut meta::Cache,
     caps: &mut Captures,
     out: &mut Vec<Match>,
 ) {
     let w = rule.window;
-    // Positions before `next` were tried already or lie inside an accepted match.
-    let mut next = 0;
+    // Positions before `next` were tried already or lie inside an accepted match (or before
+    // the caller's floor).
+    let mut next = floor;
     for h in hits {
         let mut p = h.start.saturating_sub(lead).max(next);
         if !rule.multiline && p < h.start {
@@ -179,11 +184,12 @@ pub(crate) fn verify_unfiltered(
     rule: &Rule,
     ri: u32,
     hay: &[u8],
+    floor: usize,
     cache: &mut meta::Cache,
     caps: &mut Captures,
     out: &mut Vec<Match>,
 ) {
-    let mut at = 0;
+    let mut at = floor;
     let mut failures = 0;
     while at < hay.len() {
         let input = Input::new(hay).span(at..hay.len());

@@ -323,3 +323,71 @@ fn hook_input_ref_name_with_c1_control() {
     line.extend_from_slice(&[0xB5, 0x4B, b'\n']);
     assert_eq!(parse_pre_receive(&line).unwrap().len(), 1);
 }
+
+/// Bug (found by the engine fuzz target in CI, crash-8d90a5e0): on one long line where the
+/// candidates of a rule overlap each other without a gap (`key: "k3y9vkey: "k3y9v...`, every
+/// position a possible start of `[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})`), which matches are
+/// kept depends on where the chain of non-overlapping matches started. A stream pass started it
+/// afresh at the start of its context, so it settled a chain shifted against the whole-buffer
+/// scan's (a match at 2264 instead of 2275, and more of them). Fix in `src/chunk.rs` and
+/// `src/verify.rs`: each pass starts a rule's matches where the stream's last settled match of
+/// that rule ended.
+#[test]
+fn fuzz_engine_chain_of_overlapping_candidates_longer_than_the_context() {
+    use leakhound::chunk::StreamScanner;
+    use leakhound::finding::{FindingBuilder, FindingOptions, LineIndex};
+    use leakhound::Scanner;
+
+    const RULE: &str = r#"
+[[rules]]
+id = "fz-generic-key"
+keywords = ["key"]
+regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
+"#;
+    let scanner = Arc::new(Scanner::new(Arc::new(
+        RuleSet::from_toml("fz-generic-key.toml", RULE).unwrap(),
+    )));
+    let opts = FindingOptions {
+        no_redact: true,
+        policy: None,
+    };
+    let mut data = b"my_key: \"k3y".to_vec();
+    for k in 0..1500 {
+        // Mostly the 11-byte unit, now and then one byte more, so the chain changes phase.
+        data.extend_from_slice(if k % 97 == 0 {
+            b"key: \"k3y9vv"
+        } else {
+            b"key: \"k3y9v"
+        });
+    }
+    data.extend_from_slice(b"4lu3x\"\n");
+
+    let mut scratch = scanner.scratch();
+    let matches = scanner.scan(&data, &mut scratch).to_vec();
+    let mut whole = Vec::new();
+    FindingBuilder {
+        rules: scanner.rules(),
+        opts: opts.clone(),
+    }
+    .build(
+        "x",
+        &data,
+        0,
+        &mut LineIndex::new(1, 0),
+        &matches,
+        &mut whole,
+    );
+    assert!(whole.len() > 100, "{} findings", whole.len());
+    for piece in [122, 545, 1000, 4096] {
+        let mut stream = StreamScanner::new(Arc::clone(&scanner), "x", opts.clone());
+        let mut streamed = Vec::new();
+        for p in data.chunks(piece) {
+            stream.push(p, &mut streamed);
+        }
+        stream.finish(&mut streamed);
+        let at = |f: &Vec<leakhound::finding::Finding>| -> Vec<(u64, u64)> {
+            f.iter().map(|f| (f.line, f.column)).collect()
+        };
+        assert_eq!(at(&streamed), at(&whole), "pieces of {piece} bytes");
+    }
+}
