@@ -111,6 +111,12 @@ pub fn scan_stdin_file(
         if !meta.is_file() || meta.len() > cfg.max_filesize {
             return None;
         }
+        // A file read partly by an earlier command (`{ head -1; leakhound scan -; } < f`) goes
+        // on from where that stopped, as a stream does.
+        use std::io::Seek;
+        if (&f).stream_position().ok()? != 0 {
+            return None;
+        }
         let mut worker = Worker {
             scanner,
             cfg,
