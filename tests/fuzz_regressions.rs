@@ -193,8 +193,6 @@ max_len = 200
 /// each search to `[hit.end - w, hit.start + w)` rather than the merged region).
 #[test]
 fn fuzz_engine_long_line_of_hits_match_longer_than_window() {
-    use leakhound::chunk::StreamScanner;
-    use leakhound::finding::{FindingBuilder, FindingOptions, LineIndex};
     use leakhound::Scanner;
 
     let scanner = Arc::new(Scanner::new(Arc::new(
@@ -203,33 +201,7 @@ fn fuzz_engine_long_line_of_hits_match_longer_than_window() {
     // One line: 300 hits of `_token` and then an assignment (the value is made up).
     let mut data = "a_token".repeat(300).into_bytes();
     data.extend_from_slice(b" = \"Qw6rTy7uIo9pAs5d\"\n");
-    let opts = FindingOptions {
-        no_redact: true,
-        policy: None,
-    };
-
-    let mut scratch = scanner.scratch();
-    let matches = scanner.scan(&data, &mut scratch).to_vec();
-    let mut whole = Vec::new();
-    FindingBuilder {
-        rules: scanner.rules(),
-        opts: opts.clone(),
-    }
-    .build(
-        "x",
-        &data,
-        0,
-        &mut LineIndex::new(1, 0),
-        &matches,
-        &mut whole,
-    );
-
-    let mut stream = StreamScanner::new(Arc::clone(&scanner), "x", opts);
-    let mut streamed = Vec::new();
-    for piece in data.chunks(1001) {
-        stream.push(piece, &mut streamed);
-    }
-    stream.finish(&mut streamed);
+    let (matches, whole, streamed) = whole_and_streamed(&scanner, &data, 1001);
 
     assert_eq!(whole.len(), 1, "the whole buffer holds one secret");
     for m in &matches {
@@ -334,8 +306,6 @@ fn hook_input_ref_name_with_c1_control() {
 /// that rule ended.
 #[test]
 fn fuzz_engine_chain_of_overlapping_candidates_longer_than_the_context() {
-    use leakhound::chunk::StreamScanner;
-    use leakhound::finding::{FindingBuilder, FindingOptions, LineIndex};
     use leakhound::Scanner;
 
     const RULE: &str = r#"
@@ -347,10 +317,6 @@ regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
     let scanner = Arc::new(Scanner::new(Arc::new(
         RuleSet::from_toml("fz-generic-key.toml", RULE).unwrap(),
     )));
-    let opts = FindingOptions {
-        no_redact: true,
-        policy: None,
-    };
     let mut data = b"my_key: \"k3y".to_vec();
     for k in 0..1500 {
         // Mostly the 11-byte unit, now and then one byte more, so the chain changes phase.
@@ -362,8 +328,33 @@ regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
     }
     data.extend_from_slice(b"4lu3x\"\n");
 
+    let (_, whole, _) = whole_and_streamed(&scanner, &data, data.len());
+    assert!(whole.len() > 100, "{} findings", whole.len());
+    for piece in [122, 545, 1000, 4096] {
+        let (_, _, streamed) = whole_and_streamed(&scanner, &data, piece);
+        let at = |f: &Vec<Finding>| -> Vec<(u64, u64)> {
+            f.iter().map(|f| (f.line, f.column)).collect()
+        };
+        assert_eq!(at(&streamed), at(&whole), "pieces of {piece} bytes");
+    }
+}
+
+/// The findings of `data` scanned whole, and streamed through a `StreamScanner` in pieces of
+/// `piece` bytes (secrets shown), with the whole scan's matches.
+fn whole_and_streamed(
+    scanner: &Arc<leakhound::Scanner>,
+    data: &[u8],
+    piece: usize,
+) -> (Vec<leakhound::verify::Match>, Vec<Finding>, Vec<Finding>) {
+    use leakhound::chunk::StreamScanner;
+    use leakhound::finding::{FindingBuilder, FindingOptions, LineIndex};
+
+    let opts = FindingOptions {
+        no_redact: true,
+        policy: None,
+    };
     let mut scratch = scanner.scratch();
-    let matches = scanner.scan(&data, &mut scratch).to_vec();
+    let matches = scanner.scan(data, &mut scratch).to_vec();
     let mut whole = Vec::new();
     FindingBuilder {
         rules: scanner.rules(),
@@ -371,23 +362,17 @@ regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
     }
     .build(
         "x",
-        &data,
+        data,
         0,
         &mut LineIndex::new(1, 0),
         &matches,
         &mut whole,
     );
-    assert!(whole.len() > 100, "{} findings", whole.len());
-    for piece in [122, 545, 1000, 4096] {
-        let mut stream = StreamScanner::new(Arc::clone(&scanner), "x", opts.clone());
-        let mut streamed = Vec::new();
-        for p in data.chunks(piece) {
-            stream.push(p, &mut streamed);
-        }
-        stream.finish(&mut streamed);
-        let at = |f: &Vec<leakhound::finding::Finding>| -> Vec<(u64, u64)> {
-            f.iter().map(|f| (f.line, f.column)).collect()
-        };
-        assert_eq!(at(&streamed), at(&whole), "pieces of {piece} bytes");
+    let mut stream = StreamScanner::new(Arc::clone(scanner), "x", opts);
+    let mut streamed = Vec::new();
+    for p in data.chunks(piece) {
+        stream.push(p, &mut streamed);
     }
+    stream.finish(&mut streamed);
+    (matches, whole, streamed)
 }

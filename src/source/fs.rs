@@ -58,14 +58,7 @@ pub fn scan_paths(
         .add_custom_ignore_filename(".leakhoundignore")
         .filter_entry(|e| e.file_name() != ".git");
     wb.build_parallel().run(|| {
-        let mut worker = Worker {
-            scanner,
-            cfg,
-            counters,
-            tx,
-            scratch: scanner.scratch(),
-            buf: Vec::new(),
-        };
+        let mut worker = Worker::new(scanner, cfg, counters, tx);
         Box::new(move |entry| {
             let entry = match entry {
                 Ok(e) => e,
@@ -117,14 +110,7 @@ pub fn scan_stdin_file(
         if (&f).stream_position().ok()? != 0 {
             return None;
         }
-        let mut worker = Worker {
-            scanner,
-            cfg,
-            counters,
-            tx,
-            scratch: scanner.scratch(),
-            buf: Vec::new(),
-        };
+        let mut worker = Worker::new(scanner, cfg, counters, tx);
         Some(worker.open_file(f, "<stdin>") == WalkState::Continue)
     }
     #[cfg(not(unix))]
@@ -144,7 +130,23 @@ struct Worker<'a> {
     buf: Vec<u8>,
 }
 
-impl Worker<'_> {
+impl<'a> Worker<'a> {
+    fn new(
+        scanner: &'a Arc<Scanner>,
+        cfg: &'a ScanConfig,
+        counters: &'a Counters,
+        tx: &'a Sender<Event>,
+    ) -> Worker<'a> {
+        Worker {
+            scanner,
+            cfg,
+            counters,
+            tx,
+            scratch: scanner.scratch(),
+            buf: Vec::new(),
+        }
+    }
+
     fn warn(&self, msg: String) -> WalkState {
         if self.tx.send(Event::Warning(msg)).is_err() {
             WalkState::Quit
