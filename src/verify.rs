@@ -136,6 +136,10 @@ pub(crate) fn verify_rule(
 /// every match starts in `[hit.start - lead, hit.start]` for one of its hits, so anchored
 /// attempts at those positions (each tried once, left to right) find exactly the leftmost-first
 /// matches a windowed search would, without scanning the window.
+///
+/// Where more than [`ANCHORED_TRIES`] positions are left to try, one unanchored search stands
+/// in for them: it returns the leftmost position that has a match, and that position's own
+/// match (see [`first_anchored`]).
 #[allow(clippy::too_many_arguments)]
 fn verify_anchored(
     rule: &Rule,
@@ -148,7 +152,6 @@ fn verify_anchored(
     caps: &mut Captures,
     out: &mut Vec<Match>,
 ) {
-    let w = rule.window;
     // Positions before `next` were tried already or lie inside an accepted match (or before
     // the caller's floor).
     let mut next = floor;
@@ -159,22 +162,79 @@ fn verify_anchored(
             p = memchr::memrchr(b'\n', &hay[p..h.start]).map_or(p, |i| p + i + 1);
         }
         while p <= h.start {
-            let input = Input::new(hay)
-                .span(p..p.saturating_add(w).min(hay.len()))
-                .anchored(Anchored::Yes);
-            if let Some(m) = rule.regex.get().search_with(cache, &input) {
-                let (s, e) = (m.start(), m.end());
-                if contains_hit(hits, s, e) {
-                    if let Some(found) = confirm(rule, ri, hay, s, e, cache, caps) {
-                        out.push(found);
-                        p = e.max(s + 1);
-                        break;
-                    }
+            let Some((s, e)) = first_anchored(rule, hay, p, h, cache) else {
+                p = h.start + 1;
+                break;
+            };
+            if contains_hit(hits, s, e) {
+                if let Some(found) = confirm(rule, ri, hay, s, e, cache, caps) {
+                    out.push(found);
+                    p = e.max(s + 1);
+                    break;
                 }
+            }
+            p = s + 1;
+        }
+        next = next.max(p);
+    }
+}
+
+/// Below this many candidate start positions, [`first_anchored`] tries each with an anchored
+/// search (each attempt stops where the regex fails, usually within a few bytes); above it, one
+/// unanchored search replaces the attempts (the generic assignment rules have a lead of 40).
+const ANCHORED_TRIES: usize = 4;
+
+/// The first position `s` in `[p, hit.start]` where an anchored search of `rule` over
+/// `s..s + window` matches, and that match `(s, e)`; `None` if there is none.
+///
+/// With few positions, each is tried in turn. Otherwise one unanchored search runs over
+/// `p..end`, where `end` (`hit.start + window`, or the hit's line end for a single-line rule) is
+/// at least as far as any of those anchored searches can reach. Its match `(s, e)` starts at
+/// the leftmost position that has a match and, if it is no longer than the window, is also the
+/// anchored search's match at `s`: that search's candidates are a subset of the unanchored
+/// one's, and they include this one, the most preferred. A longer match is settled by the
+/// anchored search at `s` itself.
+fn first_anchored(
+    rule: &Rule,
+    hay: &[u8],
+    mut p: usize,
+    hit: &Hit,
+    cache: &mut meta::Cache,
+) -> Option<(usize, usize)> {
+    let w = rule.window;
+    let anchored_at = |s: usize, cache: &mut meta::Cache| {
+        let input = Input::new(hay)
+            .span(s..s.saturating_add(w).min(hay.len()))
+            .anchored(Anchored::Yes);
+        rule.regex
+            .get()
+            .search_with(cache, &input)
+            .map(|m| (m.start(), m.end()))
+    };
+    if hit.start - p < ANCHORED_TRIES {
+        while p <= hit.start {
+            if let Some(m) = anchored_at(p, cache) {
+                return Some(m);
             }
             p += 1;
         }
-        next = next.max(p);
+        return None;
+    }
+    let mut end = hit.start.saturating_add(w).min(hay.len()).max(hit.end);
+    if !rule.multiline {
+        end = memchr::memchr(b'\n', &hay[hit.end..end]).map_or(end, |i| hit.end + i);
+    }
+    let m = rule
+        .regex
+        .get()
+        .search_with(cache, &Input::new(hay).span(p..end))?;
+    let (s, e) = (m.start(), m.end());
+    if s > hit.start {
+        None
+    } else if e - s <= w {
+        Some((s, e))
+    } else {
+        anchored_at(s, cache).or_else(|| first_anchored(rule, hay, s + 1, hit, cache))
     }
 }
 
@@ -681,5 +741,129 @@ mod tests {
         assert!(!Validator::Iban.check(iban("XX", "370400440532013000").as_bytes()));
         assert!(!Validator::Iban.check(b"DE"));
         assert!(!Validator::Iban.check(b"de89370400440532013000"));
+    }
+
+    /// The old form of [`verify_anchored`]: one anchored attempt per start position, left to
+    /// right. The unanchored shortcut of [`first_anchored`] must give exactly its matches.
+    fn anchored_reference(rule: &Rule, lead: usize, hay: &[u8], hits: &[Hit]) -> Vec<Match> {
+        let regex = rule.regex.get();
+        let (mut cache, mut caps) = (regex.create_cache(), regex.create_captures());
+        let mut out = Vec::new();
+        let mut next = 0;
+        for h in hits {
+            let mut p = h.start.saturating_sub(lead).max(next);
+            if !rule.multiline && p < h.start {
+                p = memchr::memrchr(b'\n', &hay[p..h.start]).map_or(p, |i| p + i + 1);
+            }
+            while p <= h.start {
+                let input = Input::new(hay)
+                    .span(p..p.saturating_add(rule.window).min(hay.len()))
+                    .anchored(Anchored::Yes);
+                if let Some(m) = regex.search_with(&mut cache, &input) {
+                    let (s, e) = (m.start(), m.end());
+                    if contains_hit(hits, s, e) {
+                        if let Some(f) = confirm(rule, 0, hay, s, e, &mut cache, &mut caps) {
+                            out.push(f);
+                            p = e.max(s + 1);
+                            break;
+                        }
+                    }
+                }
+                p += 1;
+            }
+            next = next.max(p);
+        }
+        out
+    }
+
+    #[test]
+    fn unanchored_shortcut_equals_anchored_attempts() {
+        // Long leads (the shortcut's case), short windows (so matches longer than the window
+        // exist), a secret check that fails (entropy), single- and multi-line rules.
+        let rules = crate::rules::RuleSet::from_toml(
+            "t.toml",
+            r#"
+[[rules]]
+id = "lead-line"
+name = "n"
+description = "d"
+severity = "high"
+keywords = ["secret"]
+regex = '''(?i)[a-z_.\-]{0,40}secret[a-z_]{0,3}\s{0,2}[:=]\s{0,2}"?([a-z0-9]{4,})"?'''
+max_len = 48
+entropy = 1.5
+examples = ['my_secret = "q8x2k9w3m1"']
+
+[[rules]]
+id = "lead-multiline"
+name = "n"
+description = "d"
+severity = "high"
+keywords = ["key"]
+regex = '''(?s)[a-z\n]{0,12}key[=\n]{1,2}([a-z0-9\n]{4,30})'''
+examples = ["apikey=a8d9k2j3"]
+"#,
+        )
+        .unwrap();
+        let pf = crate::prefilter::Prefilter::new(&rules);
+        let pieces: &[&str] = &[
+            "secret",
+            "SECRET",
+            "my_",
+            "api.",
+            "-",
+            "_",
+            "x",
+            "q",
+            "=",
+            ":",
+            " ",
+            "\"",
+            "\n",
+            "a8k2",
+            "0000",
+            "zzzzzzzzzzzz",
+            "key",
+            "k",
+            "9f3a",
+            "secret_key",
+            "\t",
+        ];
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut shortcuts = 0;
+        for _ in 0..3000 {
+            let len = 1 + next(60);
+            let hay: Vec<u8> = (0..len)
+                .flat_map(|_| pieces[next(pieces.len())].bytes())
+                .collect();
+            let mut hits = Vec::new();
+            pf.find(&hay, &mut hits);
+            hits.sort_unstable();
+            for (ri, rule) in rules.rules().iter().enumerate() {
+                let lead = rule.lead.expect("both rules have a bounded lead");
+                let regex = rule.regex.get();
+                let mine: Vec<Hit> = hits
+                    .iter()
+                    .filter(|h| h.rule == ri as u32)
+                    .copied()
+                    .collect();
+                shortcuts += mine.iter().filter(|h| h.start >= ANCHORED_TRIES).count();
+                let (mut cache, mut caps) = (regex.create_cache(), regex.create_captures());
+                let mut got = Vec::new();
+                verify_anchored(
+                    rule, 0, lead, &hay, &mine, 0, &mut cache, &mut caps, &mut got,
+                );
+                let want = anchored_reference(rule, lead, &hay, &mine);
+                let text = String::from_utf8_lossy(&hay);
+                assert_eq!(got, want, "rule {} on {text:?}", rule.id);
+            }
+        }
+        assert!(shortcuts > 1000, "the inputs exercise the shortcut");
     }
 }
