@@ -184,6 +184,10 @@ fn verify_anchored(
 /// unanchored search replaces the attempts (the generic assignment rules have a lead of 40).
 const ANCHORED_TRIES: usize = 4;
 
+/// How many bytes of unanchored search one anchored attempt is worth (mostly the cost of a call).
+/// A multi-line rule with a wide window keeps its attempts rather than searching the window.
+const BYTES_PER_TRY: usize = 128;
+
 /// The first position `s` in `[p, hit.start]` where an anchored search of `rule` over
 /// `s..s + window` matches, and that match `(s, e)`; `None` if there is none.
 ///
@@ -211,7 +215,12 @@ fn first_anchored(
             .search_with(cache, &input)
             .map(|m| (m.start(), m.end()))
     };
-    if hit.start - p < ANCHORED_TRIES {
+    let tries = hit.start - p + 1;
+    let mut end = hit.start.saturating_add(w).min(hay.len()).max(hit.end);
+    if !rule.multiline {
+        end = memchr::memchr(b'\n', &hay[hit.end..end]).map_or(end, |i| hit.end + i);
+    }
+    if tries <= ANCHORED_TRIES || end - p > tries * BYTES_PER_TRY {
         while p <= hit.start {
             if let Some(m) = anchored_at(p, cache) {
                 return Some(m);
@@ -219,10 +228,6 @@ fn first_anchored(
             p += 1;
         }
         return None;
-    }
-    let mut end = hit.start.saturating_add(w).min(hay.len()).max(hit.end);
-    if !rule.multiline {
-        end = memchr::memchr(b'\n', &hay[hit.end..end]).map_or(end, |i| hit.end + i);
     }
     let m = rule
         .regex

@@ -148,9 +148,19 @@ pub fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
     let mut lead = 0usize;
     for i in 0..parts.len() {
         // The element alone first, then the rest of the regex (a keyword spanning elements),
-        // with limits that keep rule compilation fast.
+        // with limits that keep rule compilation fast; last, an alternation whose every branch
+        // has a lead of its own (`(?:name: ...password|"name": "...password")`).
         let found = keyword_offset(ex.extract(&parts[i]))
-            .or_else(|| keyword_offset(tail_ex.extract(&Hir::concat(parts[i..].to_vec()))));
+            .or_else(|| keyword_offset(tail_ex.extract(&Hir::concat(parts[i..].to_vec()))))
+            .or_else(|| match parts[i].kind() {
+                HirKind::Alternation(branches) => branches
+                    .iter()
+                    .map(|b| keyword_lead(b, keywords))
+                    .collect::<Option<Vec<usize>>>()?
+                    .into_iter()
+                    .max(),
+                _ => None,
+            });
         if let Some(off) = found {
             return Some(lead + off);
         }
@@ -258,6 +268,22 @@ mod tests {
             lead(r"[a-z_]+password=(\S+)", &["password"]),
             None,
             "unbounded lead"
+        );
+        assert_eq!(
+            lead(
+                r"(?:name: [a-z]{0,9}secret|key=[a-z]{0,3}token)=(\S+)",
+                &["secret", "token"]
+            ),
+            Some(15),
+            "the longest lead of the branches"
+        );
+        assert_eq!(
+            lead(
+                r"(?:name: [a-z]{0,9}secret|key=[a-z]*token)=(\S+)",
+                &["secret", "token"]
+            ),
+            None,
+            "a branch with an unbounded lead"
         );
         assert_eq!(
             lead(r"(\d{4})[a-z]+", &["x"]),
