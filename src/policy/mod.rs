@@ -883,7 +883,7 @@ mod tests {
         assert!(e.starts_with("p.toml:5: unknown field `pathz`"), "{e}");
     }
 
-    /// The library path the git hooks take, without `main.rs`: one file holds the rules and
+    /// The library path the git hooks take, without the binary's `cli` module: one file holds the rules and
     /// the policy; workers mark findings; the enforcer splits a batch and counts it.
     #[test]
     fn library_api_splits_a_batch() {

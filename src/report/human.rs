@@ -101,7 +101,7 @@ impl Reporter for Human {
     }
 
     fn summary(&mut self, _summary: &Summary) -> io::Result<()> {
-        // The footer goes to stderr with the scan's statistics (see `main.rs`), so that stdout
+        // The footer goes to stderr with the scan's statistics (see `cli::scan` in the binary), so that stdout
         // holds findings only.
         Ok(())
     }
