@@ -50,7 +50,8 @@ struct Origin {
 
 /// The mutable state of one input's walk through its layers.
 struct Walk<'w> {
-    scratch: &'w mut Scratch,
+    /// The worker's scratch first; more for a large input cut across threads.
+    scratches: &'w mut [Scratch],
     out: &'w mut Output,
 }
 
@@ -64,8 +65,16 @@ impl Layers<'_> {
     /// Scan `data`, reported under `path`: archives are unpacked, binary data is skipped (unless
     /// `--binary`), text is scanned and decoded.
     pub fn scan(&self, scratch: &mut Scratch, path: &str, data: &[u8], out: &mut Output) {
+        self.scan_split(std::slice::from_mut(scratch), path, data, out);
+    }
+
+    /// [`Layers::scan`] with a scratch per thread: an input that is text of at least
+    /// [`ScanConfig::parallel_threshold`] bytes is searched in one part per scratch, on as many
+    /// threads ([`Scanner::scan_parallel`]); everything else uses the first scratch.
+    pub fn scan_split(&self, scratches: &mut [Scratch], path: &str, data: &[u8], out: &mut Output) {
+        assert!(!scratches.is_empty(), "scan_split needs a scratch");
         let mut budget = Budget::new(self.cfg.archive);
-        let mut w = Walk { scratch, out };
+        let mut w = Walk { scratches, out };
         self.input(&mut w, &mut budget, path, "", data, 0);
     }
 
@@ -151,8 +160,19 @@ impl Layers<'_> {
     ) {
         let first = w.out.findings.len();
         let mut clear_spans = Vec::new();
+        // The whole input (not a member or a decoded text), large: cut across threads.
+        let split = depth == 0
+            && chain.is_empty()
+            && w.scratches.len() > 1
+            && data.len() as u64 >= self.cfg.parallel_threshold;
         {
-            let matches = self.scanner.scan(data, w.scratch);
+            let mut parts = Vec::new();
+            let matches = if split {
+                self.scanner.scan_parallel(data, w.scratches, &mut parts);
+                &parts[..]
+            } else {
+                self.scanner.scan(data, &mut w.scratches[0])
+            };
             if !matches.is_empty() {
                 let builder = FindingBuilder {
                     rules: self.scanner.rules(),
@@ -178,7 +198,11 @@ impl Layers<'_> {
             return;
         }
         let mut runs = Vec::new();
-        decode::find_runs(data, &mut runs);
+        if split {
+            decode::find_runs_split(data, w.scratches.len(), &mut runs);
+        } else {
+            decode::find_runs(data, &mut runs);
+        }
         if runs.is_empty() {
             return;
         }
@@ -273,7 +297,7 @@ impl Layers<'_> {
         depth: u32,
         pending: &mut Vec<Pending>,
     ) {
-        let matches = self.scanner.scan(text, w.scratch);
+        let matches = self.scanner.scan(text, &mut w.scratches[0]);
         if !matches.is_empty() {
             let mut found = Vec::new();
             FindingBuilder {

@@ -128,6 +128,48 @@ pub fn find_runs(hay: &[u8], out: &mut Vec<Run>) {
     merge(out, first);
 }
 
+/// [`find_runs`] on up to `threads` threads, for a large input: it is cut after line breaks near
+/// equal parts, and since no run holds a line break (nor looks past one), the runs are those of
+/// one call, in the same order. An input without line breaks is one part.
+pub fn find_runs_split(hay: &[u8], threads: usize, out: &mut Vec<Run>) {
+    let mut cuts = vec![0];
+    for i in 1..threads {
+        let at = (hay.len() / threads * i).max(*cuts.last().expect("starts with 0"));
+        if let Some(j) = memchr::memchr(b'\n', &hay[at..]) {
+            if at + j + 1 < hay.len() {
+                cuts.push(at + j + 1);
+            }
+        }
+    }
+    cuts.push(hay.len());
+    cuts.dedup();
+    if cuts.len() <= 2 {
+        return find_runs(hay, out);
+    }
+    let parts: Vec<Vec<Run>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = cuts
+            .windows(2)
+            .map(|c| {
+                let (a, b) = (c[0], c[1]);
+                scope.spawn(move || {
+                    let mut runs = Vec::new();
+                    find_runs(&hay[a..b], &mut runs);
+                    for r in &mut runs {
+                        r.start += a;
+                        r.end += a;
+                    }
+                    runs
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("the run finder does not panic"))
+            .collect()
+    });
+    out.extend(parts.into_iter().flatten());
+}
+
 /// Sort the runs of `out[first..]` and drop those that overlap an earlier one.
 fn merge(out: &mut Vec<Run>, first: usize) {
     // Of two runs from the same byte, the longer first.
@@ -1011,6 +1053,42 @@ mod tests {
     /// `plausible` (with its 3-byte shortcut) says what its contract says of the decoded head:
     /// the first 12 bytes are text (a cut last character allowed) or start with an archive's
     /// magic. Checked on payloads of text, of binary and of text with a control byte early.
+    #[test]
+    fn split_finder_equals_one_call() {
+        let mut next = xorshift(11);
+        let pieces: [&[u8]; 9] = [
+            b"\n",
+            b" ",
+            b"%41%42%43%44%45",
+            b"=",
+            b"0123456789abcdef0123456789abcdef",
+            b"dGhpcyBpcyBhIHNlY3JldCB2YWx1ZQ",
+            b"snake_case_ident",
+            b"QUJD",
+            b"%",
+        ];
+        for round in 0..300 {
+            let n = 1 + (next() % 400) as usize;
+            let hay: Vec<u8> = (0..n)
+                .flat_map(|_| {
+                    pieces[(next() % pieces.len() as u64) as usize]
+                        .iter()
+                        .copied()
+                })
+                .collect();
+            let mut one = Vec::new();
+            find_runs(&hay, &mut one);
+            for threads in [1, 2, 3, 7] {
+                let mut split = Vec::new();
+                find_runs_split(&hay, threads, &mut split);
+                assert_eq!(split, one, "round {round}, {threads} threads");
+            }
+            if round == 0 {
+                assert!(!one.is_empty(), "the pieces make runs");
+            }
+        }
+    }
+
     #[test]
     fn plausible_judges_the_decoded_head() {
         let mut next = xorshift(0x9E37_79B9_7F4A_7C15);

@@ -21,6 +21,9 @@ pub const DEFAULT_MAX_FILESIZE: u64 = 100 * 1024 * 1024;
 /// Measured on the development machine (see README, "Performance").
 pub const DEFAULT_MMAP_THRESHOLD: u64 = 1024 * 1024;
 
+/// A text at least this large is cut into one part per thread (see [`ScanConfig::parallel_threshold`]).
+pub const DEFAULT_PARALLEL_THRESHOLD: u64 = 16 * 1024 * 1024;
+
 /// How many leading bytes are searched for a NUL to call a file binary.
 pub const BINARY_SNIFF_LEN: usize = 8 * 1024;
 
@@ -33,6 +36,10 @@ pub struct ScanConfig {
     pub max_filesize: u64,
     /// Memory-map files at least this large.
     pub mmap_threshold: u64,
+    /// Scan a file (or an input read whole from stdin) at least this large on all `threads`,
+    /// one part each, rather than on the one worker that opened it. Below it, the thread starts
+    /// would cost more than they save, and a directory scan's other workers are busy anyway.
+    pub parallel_threshold: u64,
     /// Scan files that look binary (NUL in the first 8 KiB).
     pub binary: bool,
     /// Follow symbolic links.
@@ -53,6 +60,7 @@ impl Default for ScanConfig {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
             max_filesize: DEFAULT_MAX_FILESIZE,
             mmap_threshold: DEFAULT_MMAP_THRESHOLD,
+            parallel_threshold: DEFAULT_PARALLEL_THRESHOLD,
             binary: false,
             follow_links: false,
             respect_gitignore: false,

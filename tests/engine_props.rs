@@ -333,3 +333,58 @@ fn regression_hit_inside_accepted_match() {
     let ids: Vec<_> = found.iter().map(|f| f.rule_id.as_str()).collect();
     assert_eq!(ids, ["test-password", "test-token"]);
 }
+
+/// A file at least `parallel_threshold` long is cut across threads, its encoded runs found by
+/// one finder per part: the findings, clear and decoded, are those of one thread.
+#[test]
+fn large_file_cut_across_threads_equals_one_thread() {
+    use leakhound::scan::{Counters, Event, ScanConfig};
+    let scanner = scanner();
+    let dir = util::Dir::new();
+    let mut g = Gen::new(7);
+    let mut data = Vec::new();
+    let mut seed = 0;
+    let min = 3 * (8 * scanner.max_window() + 64 * 1024) + 1;
+    while data.len() < min {
+        data.extend_from_slice(&document(seed, 300));
+        // A secret in clear and one in base64, on lines of their own.
+        let clear = aws_key_id(&mut g);
+        let encoded = util::b64(format!("token: {}", github_pat(&mut g)).as_bytes());
+        data.extend_from_slice(format!("\n{clear}\nvalue: {encoded}\n").as_bytes());
+        seed += 1;
+    }
+    let path = dir.create("big.txt", &data);
+    let run = |threads: usize| {
+        let cfg = ScanConfig {
+            findings: OPTS,
+            threads,
+            parallel_threshold: 0,
+            ..ScanConfig::default()
+        };
+        let (tx, rx) = crossbeam_channel::unbounded();
+        let counters = Counters::default();
+        leakhound::source::fs::scan_paths(
+            std::slice::from_ref(&path),
+            &scanner,
+            &cfg,
+            &counters,
+            &tx,
+        );
+        drop(tx);
+        let mut all: Vec<Finding> = rx
+            .into_iter()
+            .flat_map(|e| match e {
+                Event::Findings(f) => f,
+                _ => Vec::new(),
+            })
+            .collect();
+        all.sort_by_key(|f| (f.offset, f.rule_id.clone()));
+        all
+    };
+    let one = run(1);
+    assert!(one.iter().any(|f| f.decoded.is_some()), "decoded findings");
+    assert!(one.len() as u64 > 2 * seed, "{} findings", one.len());
+    for threads in [2, 3] {
+        assert_eq!(run(threads), one, "{threads} threads");
+    }
+}

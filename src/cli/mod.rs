@@ -344,6 +344,9 @@ struct ScanArgs {
     /// Memory-map files at least this large; read smaller ones (for measuring the crossover).
     #[arg(long, value_name = "SIZE", default_value = "1M", value_parser = leakhound::scan::parse_size, hide = true)]
     mmap_threshold: u64,
+    /// Cut a file at least this large into one part per thread (for tests and measurements).
+    #[arg(long, value_name = "SIZE", default_value = "16M", value_parser = leakhound::scan::parse_size, hide = true)]
+    parallel_threshold: u64,
     /// Follow symbolic links.
     #[arg(long, short = 'L')]
     follow: bool,

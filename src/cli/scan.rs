@@ -6,6 +6,7 @@ use super::*;
 pub(super) fn run_scan(args: ScanArgs) -> Result<u8> {
     let cfg = ScanConfig {
         mmap_threshold: args.mmap_threshold,
+        parallel_threshold: args.parallel_threshold,
         follow_links: args.follow,
         respect_gitignore: args.respect_gitignore,
         ..scan_config(&args.out)

@@ -126,7 +126,9 @@ struct Worker<'a> {
     cfg: &'a ScanConfig,
     counters: &'a Counters,
     tx: &'a Sender<Event>,
-    scratch: Scratch,
+    /// This worker's scratch, then (once a file of `--parallel-threshold` bytes came) one per
+    /// further thread that file is cut across.
+    scratches: Vec<Scratch>,
     buf: Vec<u8>,
 }
 
@@ -142,7 +144,7 @@ impl<'a> Worker<'a> {
             cfg,
             counters,
             tx,
-            scratch: scanner.scratch(),
+            scratches: vec![scanner.scratch()],
             buf: Vec::new(),
         }
     }
@@ -211,13 +213,18 @@ impl<'a> Worker<'a> {
             }
             &self.buf
         };
+        if len >= self.cfg.parallel_threshold {
+            let threads = self.cfg.threads.max(1);
+            self.scratches
+                .resize_with(threads.max(self.scratches.len()), || self.scanner.scratch());
+        }
         let mut out = Output::default();
         Layers {
             scanner: self.scanner,
             cfg: self.cfg,
             counters: self.counters,
         }
-        .scan(&mut self.scratch, name, data, &mut out);
+        .scan_split(&mut self.scratches, name, data, &mut out);
         if !send_output(self.tx, out) {
             return WalkState::Quit;
         }
