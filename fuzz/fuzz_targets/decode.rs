@@ -2,7 +2,8 @@
 //! decode.
 //!
 //! Invariants beyond "no panic": runs are sorted, disjoint, inside the input, at least the
-//! minimum length and made of their alphabet; decoded output is no longer than the run allows
+//! minimum length and made of their alphabet, and the same when the input is cut into parts
+//! after line breaks (`find_runs_split`, one finder per thread); decoded output is no longer than the run allows
 //! (3/4 for base64, 1/2 for hex, 1 for percent); a base64 encoding of an arbitrary payload
 //! spliced between spaces is found at exactly its span and decodes back to the payload; and the
 //! findings of a full `Layers::scan` lie inside the input, with a decoded finding placed at the
@@ -96,10 +97,14 @@ fuzz_target!(|input: Input<'_>| {
     let data = &input.data[..input.data.len().min(MAX_DATA)];
     let payload = &input.payload[..input.payload.len().min(MAX_PAYLOAD)];
 
-    // Runs found in arbitrary data keep their contract.
+    // Runs found in arbitrary data keep their contract, and a large input cut into parts after
+    // line breaks (one finder per thread) gives the same runs.
     let mut runs = Vec::new();
     decode::find_runs(data, &mut runs);
     check_runs(data, &runs);
+    let mut split = Vec::new();
+    decode::find_runs_split(data, 1 + usize::from(input.at) % 4, &mut split);
+    assert_eq!(split, runs, "runs found in parts");
 
     // A spliced base64 payload is found at its span and decodes back.
     let enc = b64(payload);
