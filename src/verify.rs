@@ -205,6 +205,11 @@ fn first_anchored(
     hit: &Hit,
     cache: &mut meta::Cache,
 ) -> Option<(usize, usize)> {
+    // (Past the hit when a window narrower than the keyword let a match at the hit itself be
+    // too long.)
+    if p > hit.start {
+        return None;
+    }
     let w = rule.window;
     let anchored_at = |s: usize, cache: &mut meta::Cache| {
         let input = Input::new(hay)
@@ -870,5 +875,43 @@ examples = ["apikey=a8d9k2j3"]
             }
         }
         assert!(shortcuts > 1000, "the inputs exercise the shortcut");
+    }
+
+    /// Regression (found reading the code): with a window narrower than the keyword, the
+    /// unanchored search can match at the hit itself and be too long; the positions after the
+    /// hit are then none, and counting them underflowed (a panic in debug builds).
+    #[test]
+    fn window_narrower_than_the_keyword() {
+        let rules = crate::rules::RuleSet::from_toml(
+            "t.toml",
+            r#"
+[[rules]]
+id = "narrow"
+name = "n"
+description = "d"
+severity = "high"
+keywords = ["secret"]
+regex = '''[a-z]{0,40}secret[a-z]*'''
+max_len = 3
+"#,
+        )
+        .unwrap();
+        let rule = &rules.rules()[0];
+        let lead = rule.lead.expect("a bounded lead");
+        let regex = rule.regex.get();
+        let hay = format!("{}secret and more", " ".repeat(20));
+        let hits = [Hit {
+            rule: 0,
+            start: 20,
+            end: 26,
+        }];
+        let (mut cache, mut caps) = (regex.create_cache(), regex.create_captures());
+        let mut got = Vec::new();
+        let hay = hay.as_bytes();
+        verify_anchored(
+            rule, 0, lead, hay, &hits, 0, &mut cache, &mut caps, &mut got,
+        );
+        assert_eq!(got, anchored_reference(rule, lead, hay, &hits));
+        assert!(got.is_empty(), "no match fits the window");
     }
 }
