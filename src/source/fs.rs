@@ -18,7 +18,7 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::Sender;
 use ignore::{WalkBuilder, WalkState};
@@ -57,8 +57,9 @@ pub fn scan_paths(
         .threads(cfg.threads.max(1))
         .add_custom_ignore_filename(".leakhoundignore")
         .filter_entry(|e| e.file_name() != ".git");
+    let spares = Spares::new(cfg.threads);
     wb.build_parallel().run(|| {
-        let mut worker = Worker::new(scanner, cfg, counters, tx);
+        let mut worker = Worker::new(scanner, cfg, counters, tx, &spares);
         Box::new(move |entry| {
             let entry = match entry {
                 Ok(e) => e,
@@ -110,7 +111,8 @@ pub fn scan_stdin_file(
         if (&f).stream_position().ok()? != 0 {
             return None;
         }
-        let mut worker = Worker::new(scanner, cfg, counters, tx);
+        let spares = Spares::new(cfg.threads);
+        let mut worker = Worker::new(scanner, cfg, counters, tx, &spares);
         Some(worker.open_file(f, "<stdin>") == WalkState::Continue)
     }
     #[cfg(not(unix))]
@@ -120,15 +122,50 @@ pub fn scan_stdin_file(
     }
 }
 
+/// The scratches that large files are cut across besides their worker's own, shared by the
+/// workers of one scan: at most `threads - 1` are ever made, so however many large files the
+/// workers meet at once, a scan holds at most twice as many scratches as it has threads (the
+/// extra ones keep their regex caches from file to file).
+struct Spares {
+    /// Made and not lent out now; and how many may still be made.
+    free: Mutex<(Vec<Scratch>, usize)>,
+}
+
+impl Spares {
+    fn new(threads: usize) -> Spares {
+        Spares {
+            free: Mutex::new((Vec::new(), threads.saturating_sub(1))),
+        }
+    }
+
+    /// Up to `n` scratches (fewer, or none, while other workers hold them).
+    fn take(&self, n: usize, scanner: &Scanner) -> Vec<Scratch> {
+        let mut guard = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        let (free, unmade) = &mut *guard;
+        let mut got: Vec<Scratch> = free.drain(free.len().saturating_sub(n)..).collect();
+        while got.len() < n && *unmade > 0 {
+            *unmade -= 1;
+            got.push(scanner.scratch());
+        }
+        got
+    }
+
+    fn give(&self, back: impl IntoIterator<Item = Scratch>) {
+        let mut guard = self.free.lock().unwrap_or_else(|e| e.into_inner());
+        guard.0.extend(back);
+    }
+}
+
 /// One walker thread's state.
 struct Worker<'a> {
     scanner: &'a Arc<Scanner>,
     cfg: &'a ScanConfig,
     counters: &'a Counters,
     tx: &'a Sender<Event>,
-    /// This worker's scratch, then (once a file of `--parallel-threshold` bytes came) one per
-    /// further thread that file is cut across.
+    /// This worker's scratch; while a file of `--parallel-threshold` bytes is scanned, followed
+    /// by the spares it is cut across.
     scratches: Vec<Scratch>,
+    spares: &'a Spares,
     buf: Vec<u8>,
 }
 
@@ -138,6 +175,7 @@ impl<'a> Worker<'a> {
         cfg: &'a ScanConfig,
         counters: &'a Counters,
         tx: &'a Sender<Event>,
+        spares: &'a Spares,
     ) -> Worker<'a> {
         Worker {
             scanner,
@@ -145,6 +183,7 @@ impl<'a> Worker<'a> {
             counters,
             tx,
             scratches: vec![scanner.scratch()],
+            spares,
             buf: Vec::new(),
         }
     }
@@ -214,9 +253,8 @@ impl<'a> Worker<'a> {
             &self.buf
         };
         if len >= self.cfg.parallel_threshold {
-            let threads = self.cfg.threads.max(1);
-            self.scratches
-                .resize_with(threads.max(self.scratches.len()), || self.scanner.scratch());
+            let want = self.cfg.threads.saturating_sub(1);
+            self.scratches.extend(self.spares.take(want, self.scanner));
         }
         let mut out = Output::default();
         Layers {
@@ -225,9 +263,38 @@ impl<'a> Worker<'a> {
             counters: self.counters,
         }
         .scan_split(&mut self.scratches, name, data, &mut out);
+        if self.scratches.len() > 1 {
+            self.spares.give(self.scratches.drain(1..));
+        }
         if !send_output(self.tx, out) {
             return WalkState::Quit;
         }
         WalkState::Continue
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    #[test]
+    fn spares_are_bounded_and_lent_once() {
+        let scanner = Scanner::new(Arc::new(RuleSet::builtin().unwrap()));
+        let spares = Spares::new(3);
+        let a = spares.take(5, &scanner);
+        assert_eq!(a.len(), 2, "at most threads - 1 are made");
+        assert!(spares.take(2, &scanner).is_empty(), "all are lent out");
+        spares.give(a);
+        assert_eq!(spares.take(1, &scanner).len(), 1);
+        assert_eq!(
+            spares.take(5, &scanner).len(),
+            1,
+            "one left, none more made"
+        );
+        assert!(
+            Spares::new(1).take(4, &scanner).is_empty(),
+            "one thread: no spares"
+        );
     }
 }
