@@ -12,14 +12,25 @@
 //! keyword hits and windows that can produce a match starting at `decided` lie there) and skips
 //! those already reported. Memory is bounded by that context plus one pass of input.
 //!
+//! Decoding ([`StreamScanner::decoding`]): once a line is complete, the encoded runs of the
+//! lines completed since the last pass go through [`crate::content::Layers::decode_window`],
+//! which reports what they hold at the run, as in a file. No run holds a line break, so each is
+//! decoded once; the buffer keeps the incomplete last line (up to 4 MiB) for it.
+//!
 //! Flow position: `source (stdin) -> chunk -> engine -> finding`.
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::content::{Layers, Output};
 use crate::engine::{Scanner, Scratch};
 use crate::finding::{Finding, FindingBuilder, FindingOptions, LineIndex};
+use crate::scan::{Counters, ScanConfig};
 use crate::verify::Match;
+
+/// Longest stretch of a stream without a line break whose encoded runs wait for the break: a
+/// longer line's runs before its last 64 KiB are not decoded (memory stays bounded).
+const MAX_UNDECODED_LINE: u64 = 4 * 1024 * 1024;
 
 /// Scans a stream pushed to it piece by piece.
 #[derive(Debug)]
@@ -49,6 +60,19 @@ pub struct StreamScanner {
     /// so that a chain of overlapping candidates longer than the context (`key: "k3ykey: ...`
     /// repeated) is cut the same way as in a scan of the whole stream.
     last_end: Vec<u64>,
+    /// Decoding of encoded runs, when on (see [`StreamScanner::decoding`]).
+    decoding: Option<Decoding>,
+}
+
+/// A stream's decoding state: its encoded runs are found and decoded a line at a time.
+#[derive(Debug)]
+struct Decoding {
+    cfg: ScanConfig,
+    counters: Counters,
+    /// Stream offset up to which runs were handed to the decoder (always a line start).
+    from: u64,
+    /// Warnings from decoding (archive limits inside decoded runs), for the caller.
+    warnings: Vec<String>,
 }
 
 impl StreamScanner {
@@ -68,7 +92,28 @@ impl StreamScanner {
             ready: Vec::new(),
             total: 0,
             last_end: Vec::new(),
+            decoding: None,
         }
+    }
+
+    /// Decode the stream's encoded runs as `cfg` says (`decode_depth`, archive limits), each
+    /// once its line is complete, and report what they hold at the run, as in a file.
+    pub fn decoding(&mut self, cfg: &ScanConfig) -> &mut Self {
+        self.decoding = (cfg.decode_depth > 0).then(|| Decoding {
+            cfg: cfg.clone(),
+            counters: Counters::default(),
+            from: self.total,
+            warnings: Vec::new(),
+        });
+        self
+    }
+
+    /// Warnings from decoding since the last call.
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        self.decoding
+            .as_mut()
+            .map(|d| std::mem::take(&mut d.warnings))
+            .unwrap_or_default()
     }
 
     /// Split large passes across `threads` threads (default 1).
@@ -172,6 +217,7 @@ impl StreamScanner {
             shifted.secret_end += off;
             self.ready.push(shifted);
         }
+        let first = out.len();
         if !self.ready.is_empty() {
             let mut lines = LineIndex::new(self.base_line.0, self.base_line.1);
             FindingBuilder {
@@ -187,10 +233,14 @@ impl StreamScanner {
                 out,
             );
         }
+        self.decode_lines(eof, first, out);
         self.decided = decided;
         self.reported.retain(|r| r.1 >= decided);
-        // Drop what no later pass needs.
-        let keep_from = self.base.max(self.decided.saturating_sub(ctx));
+        // Drop what no later pass needs (lines whose runs wait for their end are kept).
+        let mut keep_from = self.base.max(self.decided.saturating_sub(ctx));
+        if let Some(d) = &self.decoding {
+            keep_from = keep_from.min(d.from);
+        }
         let drop = (keep_from - self.base) as usize;
         if drop > 0 {
             let mut lines = LineIndex::new(self.base_line.0, self.base_line.1);
@@ -198,5 +248,61 @@ impl StreamScanner {
             self.buf.drain(..drop);
             self.base = keep_from;
         }
+    }
+
+    /// Decode the encoded runs of the lines completed since the last pass (all of them at the
+    /// end of the stream) and append what they hold to `out`; `out[first..]` are this pass's
+    /// clear findings.
+    fn decode_lines(&mut self, eof: bool, first: usize, out: &mut Vec<Finding>) {
+        let Some(d) = &mut self.decoding else {
+            return;
+        };
+        let end = self.base + self.buf.len() as u64;
+        let at = (d.from - self.base) as usize;
+        let upto = if eof {
+            end
+        } else {
+            match memchr::memrchr(b'\n', &self.buf[at..]) {
+                Some(i) => d.from + i as u64 + 1,
+                // A line this long: give up its runs but the last 64 KiB (bounded memory).
+                None if end - d.from > MAX_UNDECODED_LINE => {
+                    d.from = end - 64 * 1024;
+                    return;
+                }
+                None => return,
+            }
+        };
+        let text = &self.buf[at..(upto - self.base) as usize];
+        let line_at = LineIndex::new(self.base_line.0, self.base_line.1).at_end(&self.buf[..at]);
+        let clear: Vec<(u64, String)> = out[first..]
+            .iter()
+            .map(|f| (f.offset, f.fingerprint.clone()))
+            .collect();
+        let threads = self.scratches.len();
+        let mut decoded = Output::default();
+        // Decoded texts are whole inputs: no floor of this stream's chains applies to them.
+        self.scratches[0].set_floors([]);
+        let cfg = ScanConfig {
+            findings: self.opts.clone(),
+            ..d.cfg.clone()
+        };
+        Layers {
+            scanner: &self.scanner,
+            cfg: &cfg,
+            counters: &d.counters,
+        }
+        .decode_window(
+            &mut self.scratches[0],
+            threads,
+            &self.path,
+            text,
+            d.from,
+            line_at,
+            &clear,
+            &mut decoded,
+        );
+        out.extend(decoded.findings);
+        d.warnings.extend(decoded.warnings);
+        d.from = upto;
     }
 }

@@ -78,6 +78,89 @@ impl Layers<'_> {
         self.input(&mut w, &mut budget, path, "", data, 0);
     }
 
+    /// Decode the encoded runs of `text`, a window of a stream (`text[0]` is at stream offset
+    /// `base`, on line `at.0` after `at.1` characters of it), scan what they hold as in a file
+    /// (nested encodings, archives inside decoded runs), and append the findings to `out`,
+    /// placed at their runs. `clear` holds the stream offset and fingerprint of each secret found
+    /// in clear in this window: a decoded finding of a secret found in clear inside its run is
+    /// dropped. No run holds a line break, so a stream can hand over each run of complete
+    /// lines once. A window of 1 MiB or more is searched for runs on `threads` threads.
+    #[allow(clippy::too_many_arguments)]
+    pub fn decode_window(
+        &self,
+        scratch: &mut Scratch,
+        threads: usize,
+        path: &str,
+        text: &[u8],
+        base: u64,
+        at: (u64, u64),
+        clear: &[(u64, String)],
+        out: &mut Output,
+    ) {
+        if self.cfg.decode_depth == 0 {
+            return;
+        }
+        let mut runs = Vec::new();
+        if text.len() >= 1024 * 1024 {
+            decode::find_runs_split(text, threads, &mut runs);
+        } else {
+            decode::find_runs(text, &mut runs);
+        }
+        if runs.is_empty() {
+            return;
+        }
+        let mut budget = Budget::new(self.cfg.archive);
+        let mut w = Walk {
+            scratches: std::slice::from_mut(scratch),
+            out,
+        };
+        let (mut pending, mut buf) = (Vec::new(), Vec::new());
+        for run in &runs {
+            let origin = Origin {
+                start: run.start,
+                end: run.end,
+            };
+            let depth = self.cfg.decode_depth;
+            self.run(
+                &mut w,
+                &mut budget,
+                path,
+                "",
+                text,
+                run,
+                origin,
+                depth,
+                0,
+                &mut buf,
+                &mut pending,
+            );
+        }
+        pending.sort_by_key(|p| p.origin.start);
+        let mut lines = LineIndex::new(at.0, at.1);
+        let first = out.findings.len();
+        for Pending {
+            mut finding,
+            origin,
+        } in pending
+        {
+            let (s, e) = (base + origin.start as u64, base + origin.end as u64);
+            let in_clear =
+                |(o, fp): &(u64, String)| *fp == finding.fingerprint && (s..e).contains(o);
+            let placed = |f: &Finding| f.offset == s && f.fingerprint == finding.fingerprint;
+            if clear.iter().any(in_clear) || out.findings[first..].iter().any(placed) {
+                continue;
+            }
+            let (line, column) = lines.advance(text, origin.start);
+            let (end_line, end_column) = lines.clone().advance(text, origin.end - 1);
+            finding.line = line;
+            finding.column = column;
+            finding.end_line = end_line;
+            finding.end_column = end_column;
+            finding.offset = s;
+            out.findings.push(finding);
+        }
+    }
+
     /// One input at archive nesting `depth`, with `chain` the layers decoded since `path`.
     #[allow(clippy::too_many_arguments)]
     fn input(

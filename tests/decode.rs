@@ -322,10 +322,10 @@ fn human_and_sarif_name_the_chain() {
     );
 }
 
-/// `scan - < file` reads stdin as the file it is, so its encoded runs are decoded; the same
-/// bytes through a pipe are streamed, where only the clear text is searched.
+/// `scan - < file` reads stdin as the file it is, and the same bytes through a pipe are streamed
+/// and decoded a line at a time: both find the encoded key at its run.
 #[test]
-fn stdin_redirected_from_a_file_is_decoded_and_a_pipe_is_streamed() {
+fn stdin_is_decoded_from_a_redirected_file_and_from_a_pipe() {
     let mut g = Gen::new(91);
     let key = aws_key_id(&mut g);
     let enc = b64(format!("export AWS_ACCESS_KEY_ID={key}").as_bytes());
@@ -350,7 +350,21 @@ fn stdin_redirected_from_a_file_is_decoded_and_a_pipe_is_streamed() {
         ("aws-access-key-id", 2, 12, 2, 11 + n, "base64")
     );
     assert_eq!(f[0]["path"], "<stdin>");
-    let (code, out, err) = d.cmd().args(["scan", "-f", "json", "-"]).stdin(text).run();
+    let (code, out, err) = d
+        .cmd()
+        .args(["scan", "-f", "json", "-"])
+        .stdin(text.clone())
+        .run();
+    assert_eq!(code, 1, "{err}");
+    let p = json(&out);
+    assert_eq!(p.len(), 1, "{p:#?}");
+    assert_eq!(loc(&p[0]), loc(&f[0]));
+    assert_eq!(p[0]["path"], "<stdin>");
+    let (code, out, err) = d
+        .cmd()
+        .args(["scan", "-f", "json", "--max-decode-depth", "0", "-"])
+        .stdin(text)
+        .run();
     assert_eq!(code, 0, "{err}");
-    assert!(json(&out).is_empty());
+    assert!(json(&out).is_empty(), "decoding off: only clear text");
 }

@@ -388,3 +388,98 @@ fn large_file_cut_across_threads_equals_one_thread() {
         assert_eq!(run(threads), one, "{threads} threads");
     }
 }
+
+/// A stream with decoding on finds what a whole-file scan finds, clear and decoded, at the same
+/// places, whatever the piece sizes (down to one byte): runs are decoded a line at a time.
+#[test]
+fn streamed_decoding_equals_the_whole_file() {
+    use leakhound::content::{Layers, Output};
+    use leakhound::scan::{Counters, ScanConfig};
+    let scanner = scanner();
+    let cfg = ScanConfig {
+        findings: OPTS,
+        ..ScanConfig::default()
+    };
+    let mut g = Gen::new(23);
+    let mut data = Vec::new();
+    for seed in 0..6 {
+        data.extend_from_slice(&document(100 + seed, 60));
+        let inner = format!("token: {}", github_pat(&mut g));
+        let double = util::b64(format!("key = {}", util::b64(inner.as_bytes())).as_bytes());
+        let line = format!(
+            "\nvalue: {}\nnested: {double} tail\n{}\n",
+            util::b64(format!("aws {}", aws_key_id(&mut g)).as_bytes()),
+            aws_key_id(&mut g)
+        );
+        data.extend_from_slice(line.as_bytes());
+    }
+    data.extend_from_slice(b"last: ");
+    data.extend_from_slice(util::b64(format!("id={}", aws_key_id(&mut g)).as_bytes()).as_bytes());
+    let key = |f: &Finding| {
+        (
+            f.offset,
+            f.rule_id.clone(),
+            f.line,
+            f.column,
+            f.end_line,
+            f.end_column,
+            f.decoded.clone(),
+            f.secret.clone(),
+        )
+    };
+    let mut whole = Output::default();
+    Layers {
+        scanner: &scanner,
+        cfg: &cfg,
+        counters: &Counters::default(),
+    }
+    .scan(&mut scanner.scratch(), "x", &data, &mut whole);
+    let mut want: Vec<_> = whole.findings.iter().map(key).collect();
+    want.sort();
+    assert!(
+        want.iter().filter(|k| k.6.is_some()).count() >= 12,
+        "decoded findings: {want:#?}"
+    );
+    for sizes in [vec![1], vec![5, 1, 64], vec![4096], vec![data.len()]] {
+        let mut s = StreamScanner::new(Arc::clone(&scanner), "x", OPTS);
+        s.decoding(&cfg);
+        let mut out = Vec::new();
+        let mut at = 0;
+        let mut i = 0;
+        while at < data.len() {
+            let n = sizes[i % sizes.len()].min(data.len() - at);
+            s.push(&data[at..at + n], &mut out);
+            at += n;
+            i += 1;
+        }
+        s.finish(&mut out);
+        let mut got: Vec<_> = out.iter().map(key).collect();
+        got.sort();
+        assert_eq!(got, want, "pieces {sizes:?}");
+    }
+}
+
+/// With decoding on, a stream keeps its incomplete last line for the decoder, but a line without
+/// end is given up at 4 MiB: memory stays bounded, with or without line breaks.
+#[test]
+fn decoding_stream_memory_is_bounded() {
+    use leakhound::scan::ScanConfig;
+    let scanner = scanner();
+    let cfg = ScanConfig::default();
+    for piece in [
+        b"log line with a token: QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo= ok\n".repeat(1024),
+        b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo".repeat(2048),
+    ] {
+        let mut s = StreamScanner::new(Arc::clone(&scanner), "log", OPTS);
+        s.decoding(&cfg);
+        let mut out = Vec::new();
+        let mut peak = 0;
+        for _ in 0..300 {
+            s.push(&piece, &mut out);
+            peak = peak.max(s.buffered());
+        }
+        s.finish(&mut out);
+        let bound = 4 * 1024 * 1024 + piece.len() + 3 * scanner.max_window() + 8;
+        assert!(peak <= bound, "peak buffer {peak} > {bound}");
+    }
+}

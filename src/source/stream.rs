@@ -7,8 +7,8 @@
 //!
 //! An archive or compressed stream on stdin (recognised by its first bytes' magic) cannot be
 //! scanned piece by piece: it is read whole, up to `--max-filesize`, and scanned as one input by
-//! [`crate::content::Layers`]. Plain text keeps streaming; its encoded runs are not decoded
-//! (decoding needs whole inputs).
+//! [`crate::content::Layers`]. Plain text keeps streaming; its encoded runs are decoded a line at
+//! a time, as each line completes (see [`StreamScanner::decoding`]).
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -64,7 +64,7 @@ pub fn scan_stream<R: Read + Send + 'static>(
         return scan_buffered(head, pieces, name, scanner, cfg, counters, tx);
     }
     let mut stream = StreamScanner::new(Arc::clone(scanner), name, cfg.findings.clone());
-    stream.threads(cfg.threads);
+    stream.threads(cfg.threads).decoding(cfg);
     let mut found = Vec::new();
     let mut head = Some(head).filter(|h| !h.is_empty());
     while pieces.open || head.is_some() {
@@ -90,6 +90,11 @@ pub fn scan_stream<R: Read + Send + 'static>(
         }
         if !pieces.open {
             stream.finish(&mut found);
+        }
+        for w in stream.take_warnings() {
+            if tx.send(Event::Warning(w)).is_err() {
+                return false;
+            }
         }
         if !found.is_empty()
             && tx
