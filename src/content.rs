@@ -150,13 +150,7 @@ impl Layers<'_> {
             if clear.iter().any(in_clear) || out.findings[first..].iter().any(placed) {
                 continue;
             }
-            let (line, column) = lines.advance(text, origin.start);
-            let (end_line, end_column) = lines.clone().advance(text, origin.end - 1);
-            finding.line = line;
-            finding.column = column;
-            finding.end_line = end_line;
-            finding.end_column = end_column;
-            finding.offset = s;
+            at_run(&mut finding, &mut lines, text, origin, base);
             out.findings.push(finding);
         }
     }
@@ -524,13 +518,7 @@ impl Layers<'_> {
             {
                 continue;
             }
-            let (line, column) = lines.advance(data, origin.start);
-            let (end_line, end_column) = lines.clone().advance(data, origin.end - 1);
-            finding.line = line;
-            finding.column = column;
-            finding.end_line = end_line;
-            finding.end_column = end_column;
-            finding.offset = origin.start as u64;
+            at_run(&mut finding, &mut lines, data, origin, 0);
             placed.push(finding);
         }
         if dropped_clear.iter().any(|&d| d) {
@@ -549,6 +537,18 @@ impl Layers<'_> {
         out.findings.extend(placed);
         out.findings[first..].sort_by_key(|f| f.offset);
     }
+}
+
+/// Place `finding` at the run `origin` of `text`, which starts at offset `base` of its file or
+/// stream; `lines` walks `text` forward, so runs are placed in order.
+fn at_run(finding: &mut Finding, lines: &mut LineIndex, text: &[u8], origin: Origin, base: u64) {
+    let (line, column) = lines.advance(text, origin.start);
+    let (end_line, end_column) = lines.clone().advance(text, origin.end - 1);
+    finding.line = line;
+    finding.column = column;
+    finding.end_line = end_line;
+    finding.end_column = end_column;
+    finding.offset = base + origin.start as u64;
 }
 
 /// `chain` with `layer` appended.
