@@ -28,8 +28,9 @@ use crate::finding::{Finding, FindingBuilder, FindingOptions, LineIndex};
 use crate::scan::{Counters, ScanConfig};
 use crate::verify::Match;
 
-/// Longest stretch of a stream without a line break whose encoded runs wait for the break: a
-/// longer line's runs before its last 64 KiB are not decoded (memory stays bounded).
+/// Longest stretch of a stream without a line break whose encoded runs wait for the break. Past
+/// it, the runs seen so far are given up but the last 64 KiB's, so of a longer line only the
+/// runs near its end (its last 64 KiB to 4 MiB) are decoded, and memory stays bounded.
 const MAX_UNDECODED_LINE: u64 = 4 * 1024 * 1024;
 
 /// Scans a stream pushed to it piece by piece.
@@ -264,7 +265,7 @@ impl StreamScanner {
         } else {
             match memchr::memrchr(b'\n', &self.buf[at..]) {
                 Some(i) => d.from + i as u64 + 1,
-                // A line this long: give up its runs but the last 64 KiB (bounded memory).
+                // A line this long: give up its runs so far but the last 64 KiB's.
                 None if end - d.from > MAX_UNDECODED_LINE => {
                     d.from = end - 64 * 1024;
                     return;
