@@ -68,6 +68,7 @@ pub struct StreamScanner {
 /// A stream's decoding state: its encoded runs are found and decoded a line at a time.
 #[derive(Debug)]
 struct Decoding {
+    /// The scan's options, with this stream's finding options.
     cfg: ScanConfig,
     counters: Counters,
     /// Stream offset up to which runs were handed to the decoder (always a line start).
@@ -101,7 +102,10 @@ impl StreamScanner {
     /// once its line is complete, and report what they hold at the run, as in a file.
     pub fn decoding(&mut self, cfg: &ScanConfig) -> &mut Self {
         self.decoding = (cfg.decode_depth > 0).then(|| Decoding {
-            cfg: cfg.clone(),
+            cfg: ScanConfig {
+                findings: self.opts.clone(),
+                ..cfg.clone()
+            },
             counters: Counters::default(),
             from: self.total,
             warnings: Vec::new(),
@@ -283,13 +287,9 @@ impl StreamScanner {
         let mut decoded = Output::default();
         // Decoded texts are whole inputs: no floor of this stream's chains applies to them.
         self.scratches[0].set_floors([]);
-        let cfg = ScanConfig {
-            findings: self.opts.clone(),
-            ..d.cfg.clone()
-        };
         Layers {
             scanner: &self.scanner,
-            cfg: &cfg,
+            cfg: &d.cfg,
             counters: &d.counters,
         }
         .decode_window(
