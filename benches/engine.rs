@@ -39,15 +39,27 @@ fn scanner() -> Scanner {
     ))
 }
 
+/// The keyword search as scans run it, and by the automaton alone (what the shift-or filter
+/// replaced), on sparse and on dense text.
 fn bench_prefilter(c: &mut Criterion) {
     let sc = scanner();
-    let data = sparse();
-    let hits = sc.prefilter().count(&data);
+    let pf = sc.prefilter();
     let mut g = c.benchmark_group("prefilter");
-    g.throughput(Throughput::Bytes(data.len() as u64));
-    g.bench_function("sparse", |b| {
-        b.iter(|| assert_eq!(sc.prefilter().count(black_box(&data)), hits))
-    });
+    for (name, data) in [("sparse", sparse()), ("dense", dense().0)] {
+        let hits = pf.count(&data);
+        assert_eq!(pf.occurrences(&data, true).len(), hits);
+        g.throughput(Throughput::Bytes(data.len() as u64));
+        g.bench_function(name, |b| {
+            b.iter(|| assert_eq!(pf.count(black_box(&data)), hits))
+        });
+        g.bench_function(format!("{name}/automaton"), |b| {
+            b.iter(|| {
+                let mut n = 0;
+                pf.for_each_occurrence(black_box(&data), true, |_, _, _| n += 1);
+                assert_eq!(n, hits)
+            })
+        });
+    }
     g.finish();
 }
 

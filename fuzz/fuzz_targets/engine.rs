@@ -1,4 +1,5 @@
-//! Fuzz the engine: one buffer scanned whole must satisfy the result contract (spans, order,
+//! Fuzz the engine: the prefilter's two keyword matchers must agree, and one buffer scanned
+//! whole must satisfy the result contract (spans, order,
 //! overlap, regex re-run; see `leakhound_fuzz::check_matches`), its findings must locate the
 //! secret exactly, and the same bytes pushed to a `StreamScanner` in the given piece sizes must
 //! give exactly the whole-buffer findings, in bounded memory.
@@ -199,6 +200,11 @@ fuzz_target!(|case: Case| {
     let setup = if use_builtin { builtin() } else { fixed() };
     let scanner = &setup.scanner;
     let rules = scanner.rules();
+
+    // The keyword matchers: the shift-or filter (inputs of 256 bytes or more) finds exactly
+    // what the automaton finds.
+    let pf = scanner.prefilter();
+    assert_eq!(pf.occurrences(data, false), pf.occurrences(data, true), "keyword occurrences");
 
     // The whole buffer.
     let mut scratch = scanner.scratch();

@@ -33,8 +33,6 @@ const SEGMENT: usize = 64 * 1024;
 /// there is one in about 1,100; the two matchers break even near one in 70 (measured on
 /// synthetic logs).
 const DENSE: usize = 128;
-/// Segments the automaton takes after a dense one.
-const BACKOFF: usize = 16;
 
 /// The keyword automaton and the map from its patterns to rules.
 #[derive(Debug)]
@@ -116,13 +114,38 @@ impl Prefilter {
         n
     }
 
+    /// Call `f(keyword, start, end)` for every keyword occurrence, in no particular order,
+    /// found the way scans find them or (`automaton_only`) by the automaton alone. The two must
+    /// agree, which the tests and the `engine` fuzz target check; the benchmarks compare their
+    /// speed.
+    pub fn for_each_occurrence(
+        &self,
+        hay: &[u8],
+        automaton_only: bool,
+        f: impl FnMut(usize, usize, usize),
+    ) {
+        match &self.ac {
+            Some(dfa) if automaton_only => self.walk(dfa, hay, f),
+            _ => self.each_occurrence(hay, f),
+        }
+    }
+
+    /// Every keyword occurrence as `(keyword, start, end)`, sorted (see
+    /// [`Prefilter::for_each_occurrence`]).
+    pub fn occurrences(&self, hay: &[u8], automaton_only: bool) -> Vec<(usize, usize, usize)> {
+        let mut out = Vec::new();
+        self.for_each_occurrence(hay, automaton_only, |pid, s, e| out.push((pid, s, e)));
+        out.sort_unstable();
+        out
+    }
+
     /// Call `f(pattern, start, end)` for every keyword occurrence, overlapping ones included.
     ///
     /// Inputs of `FILTER_MIN` bytes or more go to the shift-or filter, a segment at a time: its
     /// cost grows with the keywords it finds, and where they are denser than one in `DENSE`
-    /// bytes the automaton is faster, so it takes the next `BACKOFF` segments before the filter
-    /// is tried again. A segment's matchers read up to `max_len - 1` bytes past its end and
-    /// report the occurrences that start within it.
+    /// bytes the automaton is faster, so a segment after such a one goes to the automaton. A
+    /// segment's matchers read up to `max_len - 1` bytes past its end and report the
+    /// occurrences that start within it.
     fn each_occurrence(&self, hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
         let Some(dfa) = &self.ac else {
             return;
@@ -130,7 +153,8 @@ impl Prefilter {
         let Some(filter) = self.filter.as_ref().filter(|_| hay.len() >= FILTER_MIN) else {
             return self.walk(dfa, hay, f);
         };
-        let mut automaton_for = 0;
+        // Whether the last segment was dense, whichever matcher took it.
+        let mut dense = false;
         for s in (0..hay.len()).step_by(SEGMENT) {
             let own = SEGMENT.min(hay.len() - s);
             let seg = &hay[s..(s + own + self.max_len - 1).min(hay.len())];
@@ -141,15 +165,12 @@ impl Prefilter {
                     f(pid, s + a, s + b);
                 }
             };
-            if automaton_for > 0 {
-                automaton_for -= 1;
-                self.walk(dfa, seg, report);
+            if dense {
+                self.walk(dfa, seg, &mut report);
             } else {
                 filter.find(seg, &mut report);
-                if found > own / DENSE {
-                    automaton_for = BACKOFF;
-                }
             }
+            dense = found > own / DENSE;
         }
     }
 
@@ -249,26 +270,18 @@ fn lanes(dfa: &DFA, hay: &[u8], max_len: usize, ends: &mut Vec<(StateID, usize)>
 mod tests {
     use super::*;
 
-    /// Every occurrence as `(start, end, pattern)`, sorted, by the filter or by the lanes alone.
+    /// Every occurrence as `(pattern, start, end)`, sorted, by the filter on the whole input
+    /// (whatever its length) or by the automaton alone.
     fn occurrences(pf: &Prefilter, hay: &[u8], filter: bool) -> Vec<(usize, usize, usize)> {
-        let mut out = Vec::new();
-        if filter {
-            let so = pf
-                .filter
-                .as_ref()
-                .expect("the built-in keywords have a filter");
-            so.find(hay, |pid, s, e| out.push((s, e, pid)));
-        } else {
-            let dfa = pf.ac.as_ref().expect("keywords");
-            let mut ends = Vec::new();
-            lanes(dfa, hay, pf.max_len, &mut ends);
-            for (sid, at) in ends {
-                for i in 0..dfa.match_len(sid) {
-                    let pid = dfa.match_pattern(sid, i);
-                    out.push((at + 1 - dfa.pattern_len(pid), at + 1, pid.as_usize()));
-                }
-            }
+        if !filter {
+            return pf.occurrences(hay, true);
         }
+        let mut out = Vec::new();
+        let so = pf
+            .filter
+            .as_ref()
+            .expect("the built-in keywords have a filter");
+        so.find(hay, |pid, s, e| out.push((pid, s, e)));
         out.sort_unstable();
         out
     }
@@ -331,7 +344,7 @@ mod tests {
                 .collect()
         };
         let mut hay = sparse(3 * SEGMENT);
-        for k in 0..(BACKOFF + 4) * SEGMENT / 12 {
+        for k in 0..6 * SEGMENT / 12 {
             hay.extend_from_slice(if k % 2 == 0 {
                 b"password=x; "
             } else {
@@ -344,18 +357,16 @@ mod tests {
             let at = if i % 2 == 0 { b - 3 } else { b };
             hay[at..at + 8].copy_from_slice(b"ghp_sEcR");
         }
-        let mut got = Vec::new();
-        pf.each_occurrence(&hay, |pid, s, e| got.push((s, e, pid)));
-        got.sort_unstable();
-        assert_eq!(got, occurrences(&pf, &hay, false));
+        let got = pf.occurrences(&hay, false);
+        assert_eq!(got, pf.occurrences(&hay, true));
         let straddling = got
             .iter()
-            .filter(|o| o.0 / SEGMENT != (o.1 - 1) / SEGMENT)
+            .filter(|o| o.1 / SEGMENT != (o.2 - 1) / SEGMENT)
             .count();
         assert!(straddling >= 3, "across the boundaries: {straddling}");
-        let on = got.iter().filter(|o| o.0 % SEGMENT == 0).count();
+        let on = got.iter().filter(|o| o.1 % SEGMENT == 0).count();
         assert!(on >= 3, "right on the boundaries: {on}");
-        let dense = got.iter().filter(|o| o.0 / SEGMENT == 4).count();
+        let dense = got.iter().filter(|o| o.1 / SEGMENT == 4).count();
         assert!(dense > SEGMENT / DENSE, "a dense segment: {dense}");
     }
 }
