@@ -52,6 +52,22 @@ impl World {
         w
     }
 
+    /// `leakhound hook install FLAGS REPO`: (exit code, stdout, stderr).
+    fn install(&self, flags: &[&str], repo: &Path) -> (i32, String, String) {
+        self.d
+            .cmd()
+            .args(["hook", "install"])
+            .args(flags)
+            .args([repo])
+            .run()
+    }
+
+    /// Install the hooks `flags` name (none: pre-commit) into the client, which must succeed.
+    fn install_in_client(&self, flags: &[&str]) {
+        let (code, _, err) = self.install(flags, &self.client);
+        assert_eq!(code, 0, "{err}");
+    }
+
     fn git(&self, dir: &Path, args: &[&str]) -> String {
         let (ok, out, err) = git_try(dir, self.d.path(), args);
         assert!(ok, "git {args:?}: {err}");
@@ -358,18 +374,10 @@ fn pre_receive_input_errors_name_the_line() {
 #[test]
 fn install_refuses_to_replace_a_hook_without_force() {
     let w = World::new(None);
-    let (code, _, err) =
-        w.d.cmd()
-            .args(["hook", "install", "--pre-receive"])
-            .args([&w.server])
-            .run();
+    let (code, _, err) = w.install(&["--pre-receive"], &w.server);
     assert_eq!(code, 2);
     assert!(err.contains("--force"), "{err}");
-    let (code, out, err) =
-        w.d.cmd()
-            .args(["hook", "install", "--pre-receive", "--force"])
-            .args([&w.server])
-            .run();
+    let (code, out, err) = w.install(&["--pre-receive", "--force"], &w.server);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("installed pre-receive hook"), "{out}");
 }
@@ -377,12 +385,7 @@ fn install_refuses_to_replace_a_hook_without_force() {
 #[test]
 fn pre_push_hook_blocks_a_secret_before_it_leaves() {
     let w = World::new(None);
-    let (code, _, err) =
-        w.d.cmd()
-            .args(["hook", "install", "--pre-push"])
-            .args([&w.client])
-            .run();
-    assert_eq!(code, 0, "{err}");
+    w.install_in_client(&["--pre-push"]);
     let mut g = Gen::new(9);
     w.commit("ok.txt", "fine\n", "ok");
     w.push_ok(&["origin", "HEAD:main"]);
@@ -398,8 +401,7 @@ fn pre_push_hook_blocks_a_secret_before_it_leaves() {
 #[test]
 fn pre_commit_scans_staged_changes_only() {
     let w = World::new(None);
-    let (code, _, err) = w.d.cmd().args(["hook", "install"]).args([&w.client]).run();
-    assert_eq!(code, 0, "{err}");
+    w.install_in_client(&[]);
     let mut g = Gen::new(10);
     // An unstaged secret does not block a commit of something else.
     std::fs::write(w.client.join("unstaged.env"), secret_file(&mut g)).unwrap();
@@ -435,8 +437,7 @@ fn pre_commit_ignores_secrets_already_committed_on_untouched_lines() {
         &format!("A=1\n{}", secret_file(&mut g)),
         "legacy",
     );
-    let (code, _, err) = w.d.cmd().args(["hook", "install"]).args([&w.client]).run();
-    assert_eq!(code, 0, "{err}");
+    w.install_in_client(&[]);
     // Changing another line of the file is fine.
     std::fs::write(
         w.client.join("legacy.env"),
@@ -506,8 +507,7 @@ fn inline_allow_comments_are_honoured_unless_the_server_turns_them_off() {
 #[test]
 fn pre_commit_reads_the_work_tree_policy_file() {
     let w = World::new(None);
-    let (code, _, err) = w.d.cmd().args(["hook", "install"]).args([&w.client]).run();
-    assert_eq!(code, 0, "{err}");
+    w.install_in_client(&[]);
     std::fs::write(
         w.client.join(".leakhound.toml"),
         "[[allowlist]]\npaths = [\"testdata/**\"]\nreason = \"revoked keys for tests\"\n",
@@ -525,12 +525,7 @@ fn pre_commit_reads_the_work_tree_policy_file() {
 #[test]
 fn pre_push_to_a_url_still_scans_the_pushed_commits() {
     let w = World::new(None);
-    let (code, _, err) =
-        w.d.cmd()
-            .args(["hook", "install", "--pre-push"])
-            .args([&w.client])
-            .run();
-    assert_eq!(code, 0, "{err}");
+    w.install_in_client(&["--pre-push"]);
     let mut g = Gen::new(15);
     w.commit("leak.env", &secret_file(&mut g), "leak");
     // A path instead of a remote name: the local branch must not count as "already pushed".
