@@ -25,7 +25,8 @@ const SYMBOL_BITS: u32 = 12;
 const SYMBOLS: usize = 1 << SYMBOL_BITS;
 /// Keywords shorter than this share a bucket of their own.
 const SHORT: usize = 4;
-/// Symbols computed per batch, before their blocks are looked up.
+/// Symbols computed per batch, before their blocks are looked up. On 48 MB of source code, 32
+/// took 30 ms and 256 took 24.5 ms, against 23.7 ms for 64 (minima of 15 passes, alternated).
 const BATCH: usize = 64;
 
 /// The filter's table and the keywords by their first two bytes. Built only when every keyword
