@@ -1,8 +1,8 @@
-//! Fuzz the engine: the prefilter's two keyword matchers must agree, and one buffer scanned
-//! whole must satisfy the result contract (spans, order,
-//! overlap, regex re-run; see `leakhound_fuzz::check_matches`), its findings must locate the
-//! secret exactly, and the same bytes pushed to a `StreamScanner` in the given piece sizes must
-//! give exactly the whole-buffer findings, in bounded memory.
+//! Fuzz the engine: the prefilter's two keyword matchers must find the same occurrences; one
+//! buffer scanned whole must satisfy the result contract (spans, order, overlap, regex re-run;
+//! see `leakhound_fuzz::check_matches`); its findings must locate the secret exactly; and the
+//! same bytes pushed to a `StreamScanner` in the given piece sizes must give exactly the
+//! whole-buffer findings, in bounded memory.
 //!
 //! Input: piece sizes (1..=4096 bytes, each optionally fed without a scan), which rule set to use
 //! (the fixed rules below, or the built-in library), a few repeats, then the data. A repeat
