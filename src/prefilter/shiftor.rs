@@ -33,7 +33,12 @@ const BATCH: usize = 64;
 /// has at least two bytes.
 #[derive(Debug, Clone)]
 pub(crate) struct ShiftOr {
-    table: Box<[u64; SYMBOLS]>,
+    /// The table in 16-byte slots, slot `s + 1` holding the entry of symbol `s` in its low 8
+    /// bytes and zeros in its high 8 (the first and last slots are zeros). The 16 bytes read
+    /// `k` bytes before an entry are the entry shifted up by `k` lanes, zeros around it: one
+    /// unaligned load and no shift per symbol, half the instructions of shifting a 64-bit
+    /// entry into place (equally fast on this machine, where the loads bound the loop).
+    slots: Box<[u64; 2 * (SYMBOLS + 2)]>,
     keywords: Vec<Keyword>,
     /// The keywords (indices into `keywords`) whose first two bytes have symbol `s` are
     /// `by_pair[starts[s]..starts[s + 1]]`.
@@ -137,6 +142,10 @@ impl ShiftOr {
         if open != !0 {
             table.iter_mut().for_each(|e| *e &= open);
         }
+        let mut slots = Box::new([0u64; 2 * (SYMBOLS + 2)]);
+        for (s, &e) in table.iter().enumerate() {
+            slots[2 * (s + 1)] = e;
+        }
         // The keywords by pair, counted and then placed.
         let mut starts = Box::new([0u32; SYMBOLS + 1]);
         for k in keywords {
@@ -153,7 +162,7 @@ impl ShiftOr {
             next[s] += 1;
         }
         Some(ShiftOr {
-            table,
+            slots,
             keywords: keywords.iter().map(|&k| Keyword::new(k)).collect(),
             starts,
             by_pair,
@@ -193,7 +202,7 @@ impl ShiftOr {
 
     /// Report the candidates among starts `0..decided`, from the first `symbols` symbols.
     fn scan(&self, hay: &[u8], symbols: usize, decided: usize, f: &mut impl FnMut(usize)) {
-        let mut batch = [0u64; BATCH / 4];
+        let mut batch = [0u16; BATCH];
         // Lanes 0..7 of the first block would be starts before the haystack: closed.
         let mut carry = !0u64 >> 8;
         let mut m = 0;
@@ -202,8 +211,8 @@ impl ShiftOr {
             symbolize(&hay[m..m + n + 1], &mut batch);
             // Symbols past the end (the last block's) are garbage; the starts they decide are
             // past `decided` and dropped by `report`.
-            for (b, two) in batch.chunks_exact(2).take(n.div_ceil(SPAN)).enumerate() {
-                let (lo, hi) = self.block(two[0], two[1]);
+            for (b, eight) in batch.chunks_exact(SPAN).take(n.div_ceil(SPAN)).enumerate() {
+                let (lo, hi) = self.block(eight.try_into().expect("8 symbols"));
                 let r = lo | carry;
                 carry = hi;
                 if r != !0 {
@@ -214,33 +223,26 @@ impl ShiftOr {
         }
     }
 
-    /// The OR of the entries of one block (its 8 symbols packed in 16-bit lanes of `a` and
-    /// `b`), entry `k` shifted up by `k` lanes, as the low and high 64 bits of the 128-bit
-    /// result. The top lane is covered by no entry: zero, which constrains nothing.
+    /// The OR of the entries of one block (its 8 symbols, each times 16), entry `k` shifted up
+    /// by `k` lanes, as the low and high 64 bits of the 128-bit result. The top lane is covered
+    /// by no entry: zero, which constrains nothing.
     #[inline(always)]
-    fn block(&self, a: u64, b: u64) -> (u64, u64) {
-        // The symbols are taken apart in general registers: moving them out of a vector
-        // register one by one is what would bound the loop.
-        let e = |k: usize| {
-            let four = if k < 4 { a } else { b };
-            // Symbols have 12 bits; the mask only spares the bounds check.
-            self.table[(four >> (16 * (k % 4))) as usize & (SYMBOLS - 1)]
-        };
+    fn block(&self, s: &[u16; SPAN]) -> (u64, u64) {
         #[cfg(target_arch = "x86_64")]
         {
             use std::arch::x86_64::*;
-            // SAFETY: SSE2 is part of x86-64; only registers are touched.
+            let base = self.slots.as_ptr().cast::<u8>();
+            // SAFETY: SSE2 is part of x86-64. The load reads 16 bytes from `16 + s[k] - k`,
+            // at most 16 + 0xffff + 15 < 8 * 2 * (SYMBOLS + 2), the size of `slots`, whatever
+            // the symbol.
+            let t = |k: usize| unsafe {
+                _mm_loadu_si128(base.add(16 + usize::from(s[k]) - k).cast::<__m128i>())
+            };
+            // SAFETY: as above; only registers are touched.
             unsafe {
-                let t = |k: usize| _mm_cvtsi64_si128(e(k) as i64);
                 let w = _mm_or_si128(
-                    _mm_or_si128(
-                        _mm_or_si128(t(0), _mm_slli_si128(t(1), 1)),
-                        _mm_or_si128(_mm_slli_si128(t(2), 2), _mm_slli_si128(t(3), 3)),
-                    ),
-                    _mm_or_si128(
-                        _mm_or_si128(_mm_slli_si128(t(4), 4), _mm_slli_si128(t(5), 5)),
-                        _mm_or_si128(_mm_slli_si128(t(6), 6), _mm_slli_si128(t(7), 7)),
-                    ),
+                    _mm_or_si128(_mm_or_si128(t(0), t(1)), _mm_or_si128(t(2), t(3))),
+                    _mm_or_si128(_mm_or_si128(t(4), t(5)), _mm_or_si128(t(6), t(7))),
                 );
                 (
                     _mm_cvtsi128_si64(w) as u64,
@@ -250,7 +252,7 @@ impl ShiftOr {
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            let t = |k: usize| u128::from(e(k)) << (8 * k);
+            let t = |k: usize| u128::from(self.slots[2 + usize::from(s[k] >> 3)]) << (8 * k);
             let w = ((t(0) | t(1)) | (t(2) | t(3))) | ((t(4) | t(5)) | (t(6) | t(7)));
             (w as u64, (w >> 64) as u64)
         }
@@ -272,10 +274,10 @@ fn report(r: u64, base: usize, decided: usize, f: &mut impl FnMut(usize)) {
 }
 
 /// The symbols of the positions of `w` that have a next byte (`n + 1` bytes for `n <= BATCH`
-/// symbols), into `out`, four to a word. Not inlined, so that the caller reads the symbols from
-/// memory, one load per four.
+/// symbols), each times 16 (its slot's offset), into `out`. Not inlined, so that the caller
+/// reads the symbols from memory, one load each.
 #[inline(never)]
-fn symbolize(w: &[u8], out: &mut [u64; BATCH / 4]) {
+fn symbolize(w: &[u8], out: &mut [u16; BATCH]) {
     let n = w.len() - 1;
     let mut at = 0;
     #[cfg(target_arch = "x86_64")]
@@ -295,22 +297,20 @@ fn symbolize(w: &[u8], out: &mut [u64; BATCH / 4]) {
             let b = fold(_mm_loadu_si128(p.add(1) as *const __m128i));
             let z = _mm_setzero_si128();
             let lo = _mm_or_si128(
-                _mm_unpacklo_epi8(a, z),
-                _mm_slli_epi16(_mm_unpacklo_epi8(b, z), 6),
+                _mm_slli_epi16(_mm_unpacklo_epi8(a, z), 4),
+                _mm_slli_epi16(_mm_unpacklo_epi8(b, z), 10),
             );
             let hi = _mm_or_si128(
-                _mm_unpackhi_epi8(a, z),
-                _mm_slli_epi16(_mm_unpackhi_epi8(b, z), 6),
+                _mm_slli_epi16(_mm_unpackhi_epi8(a, z), 4),
+                _mm_slli_epi16(_mm_unpackhi_epi8(b, z), 10),
             );
-            _mm_storeu_si128(out.as_mut_ptr().add(at / 4) as *mut __m128i, lo);
-            _mm_storeu_si128(out.as_mut_ptr().add(at / 4 + 2) as *mut __m128i, hi);
+            _mm_storeu_si128(out.as_mut_ptr().add(at) as *mut __m128i, lo);
+            _mm_storeu_si128(out.as_mut_ptr().add(at + 8) as *mut __m128i, hi);
         }
         at += 16;
     }
     while at < n {
-        let s = pair(w[at], w[at + 1]) as u64;
-        let lane = 16 * (at % 4);
-        out[at / 4] = (out[at / 4] & !(0xffff << lane)) | (s << lane);
+        out[at] = (pair(w[at], w[at + 1]) << 4) as u16;
         at += 1;
     }
 }
