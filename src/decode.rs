@@ -814,8 +814,24 @@ fn decode_head<'b>(hay: &[u8], run: &Run, buf: &'b mut [u8; 16]) -> Option<&'b [
     let mut n = 0;
     match run.encoding {
         Encoding::Base64 | Encoding::Base64Url => {
+            let body = memchr::memchr(b'=', src).map_or(src, |p| &src[..p]);
+            // Whole groups of four characters make three bytes; the rest go bit by bit.
+            let mut groups = body.chunks_exact(4);
+            for g in &mut groups {
+                let v = |k: usize| u32::from(B64[g[k] as usize]);
+                let (v0, v1, v2, v3) = (v(0), v(1), v(2), v(3));
+                if (v0 | v1 | v2 | v3) > 63 {
+                    return None;
+                }
+                if n + 3 > buf.len() {
+                    return Some(&buf[..n]);
+                }
+                let w = v0 << 18 | v1 << 12 | v2 << 6 | v3;
+                buf[n..n + 3].copy_from_slice(&w.to_be_bytes()[1..]);
+                n += 3;
+            }
             let (mut acc, mut bits) = (0u32, 0);
-            for &b in src.iter().take_while(|&&b| b != b'=') {
+            for &b in groups.remainder() {
                 let v = B64[b as usize];
                 if v == 0xff {
                     return None;
