@@ -2,11 +2,14 @@
 //! the candidate positions; each occurrence becomes a [`Hit`] for every rule that declared that
 //! keyword. Only windows around hits reach the regexes in `verify`.
 //!
-//! Two matchers give the same occurrences: an Aho-Corasick automaton over the keywords, walked
-//! four lanes at a time, for short inputs and keyword-dense stretches; and a shift-or filter over
-//! byte pairs with an exact check of its candidates (`shiftor`) for the rest: faster on typical
-//! source code (24 against 30 ms on 48 MB of vendored crates), about even on keyword-dense code.
-//! Tests and the `engine` fuzz target hold the two to the same output.
+//! Two matchers give the same occurrences: a shift-or filter over byte pairs with an exact check
+//! of its candidates (`shiftor`), and an Aho-Corasick automaton over the keywords, walked four
+//! lanes at a time, for keyword-dense stretches (and for keyword sets with a one-byte keyword,
+//! which have no filter). The filter is faster on typical source code (24 against 30 ms on 48 MB
+//! of vendored crates) and about even on keyword-dense code. The automaton is built the first
+//! time a scan needs it: building it is a quarter of the instructions of a process that scans
+//! one small file, and typical code never needs it. Tests and the `engine` fuzz target hold the
+//! two to the same output.
 //!
 //! Contract: every rule match contains one of the rule's keywords (rules check lints this on each
 //! example), and both matchers report *all* occurrences, overlapping ones included, so the
@@ -17,6 +20,8 @@
 
 use aho_corasick::automaton::{Automaton, StateID};
 use aho_corasick::dfa::DFA;
+use std::sync::OnceLock;
+
 use aho_corasick::{Anchored, MatchKind, StartKind};
 
 use crate::rules::RuleSet;
@@ -26,8 +31,6 @@ mod shiftor;
 
 use shiftor::ShiftOr;
 
-/// Inputs shorter than this are walked by the automaton alone: the filter's setup would not pay.
-const FILTER_MIN: usize = 256;
 /// Bytes the filter or the automaton takes at a time.
 const SEGMENT: usize = 64 * 1024;
 /// A segment with more than one keyword occurrence in this many bytes is dense. On vendored
@@ -38,9 +41,10 @@ const DENSE: usize = 128;
 /// The keyword matchers and the map from each keyword to its rules.
 #[derive(Debug)]
 pub struct Prefilter {
-    ac: Option<DFA>,
-    /// The shift-or filter, used in place of the automaton on inputs of `FILTER_MIN` bytes or
-    /// more; `None` when some keyword is a single byte.
+    /// The automaton, built on first use (only when there are keywords).
+    ac: OnceLock<DFA>,
+    /// The shift-or filter, used in place of the automaton except on keyword-dense segments;
+    /// `None` when some keyword is a single byte.
     filter: Option<ShiftOr>,
     /// Longest keyword, in bytes.
     max_len: usize,
@@ -74,23 +78,10 @@ impl Prefilter {
                 }
             }
         }
-        let ac = if keywords.is_empty() {
-            None
-        } else {
-            Some(
-                DFA::builder()
-                    .match_kind(MatchKind::Standard)
-                    .ascii_case_insensitive(true)
-                    .prefilter(false)
-                    .start_kind(StartKind::Unanchored)
-                    .build(&keywords)
-                    .expect("keywords are non-empty literals; a DFA of this size builds"),
-            )
-        };
         let bytes: Vec<&[u8]> = keywords.iter().map(|k| k.as_bytes()).collect();
         let filter = ShiftOr::new(&bytes);
         Prefilter {
-            ac,
+            ac: OnceLock::new(),
             filter,
             max_len: keywords.iter().map(|k| k.len()).max().unwrap_or(0),
             keywords,
@@ -125,9 +116,10 @@ impl Prefilter {
         automaton_only: bool,
         f: impl FnMut(usize, usize, usize),
     ) {
-        match &self.ac {
-            Some(dfa) if automaton_only => self.walk(dfa, hay, f),
-            _ => self.each_occurrence(hay, f),
+        if automaton_only {
+            self.walk(hay, f)
+        } else {
+            self.each_occurrence(hay, f)
         }
     }
 
@@ -142,17 +134,13 @@ impl Prefilter {
 
     /// Call `f(pattern, start, end)` for every keyword occurrence, overlapping ones included.
     ///
-    /// Inputs of `FILTER_MIN` bytes or more go to the shift-or filter, a segment at a time: its
-    /// cost grows with the keywords it finds, and where they are denser than one in `DENSE`
-    /// bytes the automaton is faster, so a segment after such a one goes to the automaton. A
-    /// segment's matchers read up to `max_len - 1` bytes past its end and report the
-    /// occurrences that start within it.
+    /// The input goes to the shift-or filter, a segment at a time: its cost grows with the
+    /// keywords it finds, and where they are denser than one in `DENSE` bytes the automaton is
+    /// faster, so a segment after such a one goes to the automaton. A segment's matchers read up
+    /// to `max_len - 1` bytes past its end and report the occurrences that start within it.
     fn each_occurrence(&self, hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
-        let Some(dfa) = &self.ac else {
-            return;
-        };
-        let Some(filter) = self.filter.as_ref().filter(|_| hay.len() >= FILTER_MIN) else {
-            return self.walk(dfa, hay, f);
+        let Some(filter) = &self.filter else {
+            return self.walk(hay, f);
         };
         // Whether the last segment was dense, whichever matcher took it.
         let mut dense = false;
@@ -167,7 +155,7 @@ impl Prefilter {
                 }
             };
             if dense {
-                self.walk(dfa, seg, &mut report);
+                self.walk(seg, &mut report);
             } else {
                 filter.find(seg, &mut report);
             }
@@ -182,7 +170,19 @@ impl Prefilter {
     /// four independent chains the CPU overlaps. A lane starts `max_len - 1` bytes before its
     /// slice, so a keyword that straddles a cut is seen whole by the lane its end falls in, and
     /// reported by that lane only.
-    fn walk(&self, dfa: &DFA, hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
+    fn walk(&self, hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
+        if self.keywords.is_empty() {
+            return;
+        }
+        let dfa = self.ac.get_or_init(|| {
+            DFA::builder()
+                .match_kind(MatchKind::Standard)
+                .ascii_case_insensitive(true)
+                .prefilter(false)
+                .start_kind(StartKind::Unanchored)
+                .build(&self.keywords)
+                .expect("keywords are non-empty literals; a DFA of this size builds")
+        });
         let mut ends = Vec::new();
         lanes(dfa, hay, self.max_len, &mut ends);
         for (sid, at) in ends {
