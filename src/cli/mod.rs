@@ -417,7 +417,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// `.leakhound.toml`, if any).
 fn load_rules(args: &RuleArgs, policy_file: Option<&std::path::Path>) -> Result<Arc<RuleSet>> {
     let mut b = RuleSetBuilder::new();
-    b.builtin(!args.no_builtin_rules);
+    b.builtin(!args.no_builtin_rules).examples(false);
     b.min_confidence(match args.min_confidence {
         ConfidenceArg::Low => Confidence::Low,
         ConfidenceArg::Medium => Confidence::Medium,

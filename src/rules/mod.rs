@@ -24,29 +24,36 @@ pub use spec::{Confidence, Example, RuleSpec, Severity};
 
 use compile::BuiltinFacts;
 
-/// The built-in rule files, embedded by `build.rs` as `(file name, contents, facts of each rule
-/// in file order)`.
-const BUILTIN: &[(&str, &str, &[BuiltinFacts])] =
-    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+/// An embedded rule file: its name, its TOML, the same as JSON without the rules' examples
+/// (empty if `build.rs` could not make it), and what `build.rs` computed of each rule, in file
+/// order.
+type Embedded = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [BuiltinFacts],
+);
+
+/// The built-in rule files, embedded by `build.rs`.
+const BUILTIN: &[Embedded] = include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 
 /// The opt-in rule packs (`patterns/packs/<name>.toml`), embedded the same way; off unless
 /// asked for with [`RuleSetBuilder::pack`] or `packs = [...]` in a rule file.
-const PACKS: &[(&str, &str, &[BuiltinFacts])] =
-    include!(concat!(env!("OUT_DIR"), "/builtin_packs.rs"));
+const PACKS: &[Embedded] = include!(concat!(env!("OUT_DIR"), "/builtin_packs.rs"));
 
 /// The names of the opt-in rule packs, sorted.
 pub fn pack_names() -> Vec<&'static str> {
     PACKS
         .iter()
-        .map(|(file, _, _)| file.strip_suffix(".toml").unwrap_or(file))
+        .map(|(file, _, _, _)| file.strip_suffix(".toml").unwrap_or(file))
         .collect()
 }
 
 /// The embedded pack named `name`, if there is one.
-fn find_pack(name: &str) -> Option<&'static (&'static str, &'static str, &'static [BuiltinFacts])> {
+fn find_pack(name: &str) -> Option<&'static Embedded> {
     PACKS
         .iter()
-        .find(|(file, _, _)| file.strip_suffix(".toml") == Some(name))
+        .find(|(file, _, _, _)| file.strip_suffix(".toml") == Some(name))
 }
 
 /// An error loading or compiling rules. Every variant names the file and, where there is one, the
@@ -148,6 +155,8 @@ struct Config {
     min_confidence: Confidence,
     /// Opt-in packs to load (known names, each once, in the order first asked for).
     packs: Vec<&'static str>,
+    /// Whether built-in and pack rules keep their examples (only `rules check` runs them).
+    examples: bool,
 }
 
 /// Builds a [`RuleSet`] from the built-in files and any user files.
@@ -173,6 +182,7 @@ impl RuleSetBuilder {
                 disabled: Vec::new(),
                 min_confidence: Confidence::Low,
                 packs: Vec::new(),
+                examples: true,
             },
             user: Vec::new(),
             warnings: Vec::new(),
@@ -182,6 +192,14 @@ impl RuleSetBuilder {
     /// Whether to load the built-in rules (default: yes).
     pub fn builtin(&mut self, yes: bool) -> &mut Self {
         self.config.builtin = yes;
+        self
+    }
+
+    /// Whether built-in and pack rules keep their examples (default: yes). Without them the
+    /// embedded rules load from a JSON copy made at build time, several times faster than
+    /// parsing their TOML; a scan needs no examples.
+    pub fn examples(&mut self, yes: bool) -> &mut Self {
+        self.config.examples = yes;
         self
     }
 
@@ -204,7 +222,7 @@ impl RuleSetBuilder {
     }
 
     fn add_pack(&mut self, file: Option<&str>, name: &str) -> Result<&mut Self, RuleError> {
-        let Some((pack_file, _, _)) = find_pack(name) else {
+        let Some((pack_file, _, _, _)) = find_pack(name) else {
             return Err(RuleError::UnknownPack {
                 file: file.map(str::to_string),
                 name: name.to_string(),
@@ -261,26 +279,27 @@ impl RuleSetBuilder {
             Option<&'a BuiltinFacts>,
         );
         let mut specs: Vec<Entry> = Vec::new();
-        let embedded = |specs: &mut Vec<Entry>, file: String, pack, text, facts: &'static [_]| {
-            for (i, spec) in spec::parse_file(&file, text)?.into_iter().enumerate() {
+        let lean = !self.config.examples;
+        let embedded = |specs: &mut Vec<Entry>, file: String, pack, e: &'static Embedded| {
+            let (_, text, json, facts) = *e;
+            let parsed = if lean && !json.is_empty() {
+                spec::parse_json(&file, json)?
+            } else {
+                spec::parse_file(&file, text)?
+            };
+            for (i, spec) in parsed.into_iter().enumerate() {
                 specs.push((file.clone(), pack, spec, false, facts.get(i)));
             }
             Ok::<_, RuleError>(())
         };
         if self.config.builtin {
-            for (name, text, facts) in BUILTIN {
-                embedded(&mut specs, format!("patterns/{name}"), None, text, facts)?;
+            for e in BUILTIN {
+                embedded(&mut specs, format!("patterns/{}", e.0), None, e)?;
             }
         }
         for &pack in &self.config.packs {
-            let (name, text, facts) = find_pack(pack).expect("packs are checked when added");
-            embedded(
-                &mut specs,
-                format!("patterns/packs/{name}"),
-                Some(pack),
-                text,
-                facts,
-            )?;
+            let e = find_pack(pack).expect("packs are checked when added");
+            embedded(&mut specs, format!("patterns/packs/{}", e.0), Some(pack), e)?;
         }
         specs.extend(
             self.user
@@ -312,5 +331,49 @@ impl RuleSetBuilder {
 
 /// The embedded rule files as `(file name, TOML text)`, sorted by name.
 pub fn builtin_files() -> impl Iterator<Item = (&'static str, &'static str)> {
-    BUILTIN.iter().map(|(name, text, _)| (*name, *text))
+    BUILTIN.iter().map(|(name, text, _, _)| (*name, *text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JSON copy a scan loads holds every embedded file's rules exactly as its TOML does,
+    /// less the examples; no file falls back to its TOML (which would only be slower).
+    #[test]
+    fn lean_copies_equal_the_rule_files_less_examples() {
+        let mut rules = 0;
+        for (name, text, json, _) in BUILTIN.iter().chain(PACKS) {
+            assert!(!json.is_empty(), "{name}: build.rs made no JSON copy");
+            let mut full = spec::parse_file(name, text).expect("embedded files parse");
+            let lean = spec::parse_json(name, json).expect("the JSON copies parse");
+            assert!(full.iter().all(|r| !r.examples.is_empty()), "{name}");
+            for r in &mut full {
+                r.examples.clear();
+                r.negative_examples.clear();
+            }
+            assert_eq!(format!("{full:?}"), format!("{lean:?}"), "{name}");
+            rules += lean.len();
+        }
+        assert!(rules > 200, "{rules} rules");
+        // And the builder's two ways give the same rule set.
+        let load = |examples: bool| {
+            let mut b = RuleSetBuilder::new();
+            b.examples(examples);
+            for p in pack_names() {
+                b.pack(p).expect("embedded packs exist");
+            }
+            let set = b.build().expect("the embedded rules build");
+            set.rules()
+                .iter()
+                .map(|r| (r.id.clone(), r.keywords.clone(), r.examples.len()))
+                .collect::<Vec<_>>()
+        };
+        let (full, lean) = (load(true), load(false));
+        assert_eq!(full.len(), lean.len());
+        for (f, l) in full.iter().zip(&lean) {
+            assert_eq!((&f.0, &f.1), (&l.0, &l.1));
+            assert!(f.2 > 0 && l.2 == 0, "{}", f.0);
+        }
+    }
 }

@@ -197,6 +197,16 @@ pub(crate) fn parse_file(file: &str, text: &str) -> Result<Vec<RuleSpec>, RuleEr
     parse_file_with_packs(file, text).map(|(rules, _)| rules)
 }
 
+/// Parse the JSON copy of an embedded rule file that `build.rs` made (see
+/// [`super::RuleSetBuilder::examples`]).
+pub(crate) fn parse_json(file: &str, json: &str) -> Result<Vec<RuleSpec>, RuleError> {
+    let parsed: RuleFile = serde_json::from_str(json).map_err(|e| RuleError::Parse {
+        file: file.to_string(),
+        msg: e.to_string(),
+    })?;
+    Ok(parsed.rules)
+}
+
 /// Parse a rule file's text: its rules and the packs it turns on.
 pub(crate) fn parse_file_with_packs(
     file: &str,
