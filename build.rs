@@ -1,8 +1,9 @@
 //! Embeds every `patterns/*.toml` rule file, and every opt-in pack (`patterns/packs/*.toml`),
 //! into the binary, so that it works standalone, with the facts a scan needs about each rule's
 //! regex (capture groups, longest match, keyword lead, whether it spans lines, derived keywords),
-//! computed here by the same code the library uses (`src/rules/analysis.rs`). Loading the built-in rules then parses no regex, which is most of a
-//! scan's start-up; a built-in rule with an invalid regex fails the build.
+//! computed here by the same code the library uses (`src/rules/analysis.rs`), and a JSON copy of
+//! each file without its examples. A scan then parses no regex and no TOML to load the built-in
+//! rules, which was most of its start-up; a built-in rule with an invalid regex fails the build.
 
 use std::{env, fmt::Write as _, fs, path::Path};
 
@@ -22,8 +23,8 @@ fn main() {
 }
 
 /// The `.toml` files of `dir`, sorted by name, as the source of a
-/// `&[(file name, contents, lean JSON copy, &[BuiltinFacts])]` constant; `prefix` goes before each file name in
-/// build errors (`patterns/<prefix><name>`).
+/// `&[(file name, contents, lean JSON copy, &[BuiltinFacts])]` constant; `prefix` goes before
+/// each file name in build errors (`patterns/<prefix><name>`).
 fn embed(dir: &Path, prefix: &str) -> String {
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files: Vec<_> = fs::read_dir(dir)

@@ -18,10 +18,10 @@
 //!
 //! Flow position: `chunk -> prefilter -> verify`.
 
-use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::dfa::DFA;
 use std::sync::OnceLock;
 
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
 use aho_corasick::{Anchored, MatchKind, StartKind};
 
 use crate::rules::RuleSet;
