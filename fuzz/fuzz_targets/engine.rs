@@ -201,7 +201,7 @@ fuzz_target!(|case: Case| {
     let scanner = &setup.scanner;
     let rules = scanner.rules();
 
-    // The keyword matchers: the shift-or filter (inputs of 256 bytes or more) finds exactly
+    // The keyword matchers: the shift-or filter (on inputs of any length) finds exactly
     // what the automaton finds.
     let pf = scanner.prefilter();
     assert_eq!(pf.occurrences(data, false), pf.occurrences(data, true), "keyword occurrences");

@@ -57,7 +57,7 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    /// Build the automaton for `rules`.
+    /// The keyword filter for `rules` (the automaton waits for its first use).
     pub fn new(rules: &RuleSet) -> Prefilter {
         let mut keywords: Vec<String> = Vec::new();
         let mut pattern_rules: Vec<Vec<u32>> = Vec::new();
@@ -214,18 +214,15 @@ fn lanes(dfa: &DFA, hay: &[u8], max_len: usize, ends: &mut Vec<(StateID, usize)>
         .expect("the DFA is built for unanchored searches");
     let n = hay.len();
     let warm = max_len.saturating_sub(1);
-    // One walk from `from` to `to`, reporting ends at or after `report`.
-    let walk = |from: usize, report: usize, to: usize, ends: &mut Vec<(StateID, usize)>| {
+    if n < 4 * (warm + 256) {
+        // Too short to cut: one walk.
         let mut sid = start;
-        for (i, &b) in hay[from..to].iter().enumerate() {
+        for (i, &b) in hay.iter().enumerate() {
             sid = dfa.next_state(Anchored::No, sid, b);
-            if dfa.is_special(sid) && from + i >= report {
-                ends.push((sid, from + i));
+            if dfa.is_special(sid) {
+                ends.push((sid, i));
             }
         }
-    };
-    if n < 4 * (warm + 256) {
-        walk(0, 0, n, ends);
         return;
     }
     let q = n / 4;
