@@ -778,8 +778,11 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
         Encoding::Percent => None,
     };
     if let Some(head) = first3 {
-        // The magic numbers only where a control byte would reject the run (most runs).
-        if head.iter().any(|&c| control(c))
+        // A control byte or a definite UTF-8 error in the first three bytes rejects the run as
+        // the whole head would (base64-looking identifiers mostly decode to a byte that cannot
+        // follow their first). The magic numbers only where the run would be rejected.
+        let broken = || std::str::from_utf8(&head).is_err_and(|e| e.error_len().is_some());
+        if (head.iter().any(|&c| control(c)) || broken())
             && !MAGIC.iter().any(|m| head.starts_with(&m[..m.len().min(3)]))
         {
             return false;
@@ -1132,16 +1135,23 @@ mod tests {
     #[test]
     fn plausible_judges_the_decoded_head() {
         let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
-        for round in 0..20_000 {
+        // Text in several scripts: heads cut inside a character, and whole ones.
+        const CHARS: [&str; 6] = ["a", "é", "ß", "日本", "😀", " "];
+        for round in 0..25_000 {
             let len = 15 + (next() % 40) as usize;
-            let mut payload: Vec<u8> = (0..len)
-                .map(|_| match round % 4 {
-                    0 => b"abcdefghijklmnopqrstuvwxyz =:/_-0123456789"[(next() % 42) as usize],
-                    1 => next() as u8,
-                    _ => (next() % 0x60) as u8 + 0x20,
-                })
-                .collect();
-            if round % 4 == 3 {
+            let mut payload: Vec<u8> = match round % 5 {
+                4 => (0..len)
+                    .flat_map(|_| CHARS[(next() % 6) as usize].bytes())
+                    .collect(),
+                kind => (0..len)
+                    .map(|_| match kind {
+                        0 => b"abcdefghijklmnopqrstuvwxyz =:/_-0123456789"[(next() % 42) as usize],
+                        1 => next() as u8,
+                        _ => (next() % 0x60) as u8 + 0x20,
+                    })
+                    .collect(),
+            };
+            if round % 5 == 3 {
                 let at = (next() % 6) as usize;
                 payload[at] = (next() % 0x20) as u8;
             }
