@@ -43,10 +43,14 @@ pub struct StreamScanner {
     found: Vec<Match>,
     path: String,
     opts: FindingOptions,
+    /// The stream's recent bytes are `buf[head..end]` (a buffer handed over whole by
+    /// [`StreamScanner::feed_buffer`] is longer than its data).
     buf: Vec<u8>,
-    /// Stream offset of `buf[0]`.
+    head: usize,
+    end: usize,
+    /// Stream offset of `buf[head]`.
     base: u64,
-    /// Line of `buf[0]`, and characters before it on that line.
+    /// Line of `buf[head]`, and characters before it on that line.
     base_line: (u64, u64),
     /// Matches that start before this stream offset are settled.
     decided: u64,
@@ -87,6 +91,8 @@ impl StreamScanner {
             path: path.to_string(),
             opts,
             buf: Vec::new(),
+            head: 0,
+            end: 0,
             base: 0,
             base_line: (1, 0),
             decided: 0,
@@ -137,7 +143,7 @@ impl StreamScanner {
 
     /// Bytes held in memory now.
     pub fn buffered(&self) -> usize {
-        self.buf.len()
+        self.end - self.head
     }
 
     /// Add `data` and append the findings that became final to `out`.
@@ -149,7 +155,33 @@ impl StreamScanner {
     /// Add `data` without scanning yet (see [`StreamScanner::flush`]).
     pub fn feed(&mut self, data: &[u8]) {
         self.total += data.len() as u64;
+        self.append(data);
+    }
+
+    /// [`StreamScanner::feed`] the bytes `buf[from..end]` without copying them: the bytes this
+    /// scanner keeps are copied into `buf` before `from` (when they fit there) and `buf` becomes
+    /// its buffer. Returns a buffer the caller may fill again (`buf` itself when the kept bytes
+    /// did not fit and the new ones were copied).
+    pub fn feed_buffer(&mut self, mut buf: Vec<u8>, from: usize, end: usize) -> Vec<u8> {
+        self.total += (end - from) as u64;
+        let kept = self.end - self.head;
+        if kept > from {
+            self.append(&buf[from..end]);
+            return buf;
+        }
+        buf[from - kept..from].copy_from_slice(&self.buf[self.head..self.end]);
+        self.head = from - kept;
+        self.end = end;
+        std::mem::replace(&mut self.buf, buf)
+    }
+
+    /// Copy `data` after the kept bytes, which first move to the front of the buffer.
+    fn append(&mut self, data: &[u8]) {
+        self.buf.truncate(self.end);
+        self.buf.drain(..self.head);
         self.buf.extend_from_slice(data);
+        self.head = 0;
+        self.end = self.buf.len();
     }
 
     /// Scan what was fed and append the findings that became final to `out`.
@@ -165,10 +197,10 @@ impl StreamScanner {
     fn pass(&mut self, eof: bool, out: &mut Vec<Finding>) {
         let w = self.scanner.max_window() as u64;
         let ctx = 2 * w + 2;
-        let end = self.base + self.buf.len() as u64;
+        let end = self.base + (self.end - self.head) as u64;
         let from = self.base.max(self.decided.saturating_sub(ctx));
         let off = (from - self.base) as usize;
-        let slice = &self.buf[off..];
+        let slice = &self.buf[self.head + off..self.end];
         let rules = self.scanner.rules();
         self.ready.clear();
         self.found.clear();
@@ -231,7 +263,7 @@ impl StreamScanner {
             }
             .build(
                 &self.path,
-                &self.buf,
+                &self.buf[self.head..self.end],
                 self.base,
                 &mut lines,
                 &self.ready,
@@ -249,8 +281,8 @@ impl StreamScanner {
         let drop = (keep_from - self.base) as usize;
         if drop > 0 {
             let mut lines = LineIndex::new(self.base_line.0, self.base_line.1);
-            self.base_line = lines.at_end(&self.buf[..drop]);
-            self.buf.drain(..drop);
+            self.base_line = lines.at_end(&self.buf[self.head..self.head + drop]);
+            self.head += drop;
             self.base = keep_from;
         }
     }
@@ -262,12 +294,13 @@ impl StreamScanner {
         let Some(d) = &mut self.decoding else {
             return;
         };
-        let end = self.base + self.buf.len() as u64;
+        let live = &self.buf[self.head..self.end];
+        let end = self.base + live.len() as u64;
         let at = (d.from - self.base) as usize;
         let upto = if eof {
             end
         } else {
-            match memchr::memrchr(b'\n', &self.buf[at..]) {
+            match memchr::memrchr(b'\n', &live[at..]) {
                 Some(i) => d.from + i as u64 + 1,
                 // A line this long: give up its runs so far but the last 64 KiB's.
                 None if end - d.from > MAX_UNDECODED_LINE => {
@@ -277,8 +310,8 @@ impl StreamScanner {
                 None => return,
             }
         };
-        let text = &self.buf[at..(upto - self.base) as usize];
-        let line_at = LineIndex::new(self.base_line.0, self.base_line.1).at_end(&self.buf[..at]);
+        let text = &live[at..(upto - self.base) as usize];
+        let line_at = LineIndex::new(self.base_line.0, self.base_line.1).at_end(&live[..at]);
         let clear: Vec<(u64, String)> = out[first..]
             .iter()
             .map(|f| (f.offset, f.fingerprint.clone()))

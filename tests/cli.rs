@@ -145,6 +145,45 @@ fn stdin_is_scanned_with_line_numbers() {
     assert_eq!(v["column"], 3);
 }
 
+/// `tail -f app.log | leakhound scan -`: each finding is written while the stream is still
+/// open, before the next line is sent.
+#[test]
+fn stdin_findings_are_written_as_their_lines_arrive() {
+    use std::io::{BufRead, Write};
+    let mut g = Gen::new(61);
+    let (d, rules) = rules_dir();
+    let mut child = d
+        .cmd()
+        .args(scan_args(&rules))
+        .args(["-f", "jsonl", "-"])
+        .spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines() {
+            let _ = tx.send(line.unwrap());
+        }
+    });
+    for i in 1..=3u64 {
+        writeln!(stdin, "request {i} ok").unwrap();
+        writeln!(stdin, "  key={}", aws_key_id(&mut g)).unwrap();
+        stdin.flush().unwrap();
+        // Generous: only a finding held back until more input or the end fails this.
+        let Ok(line) = rx.recv_timeout(std::time::Duration::from_secs(60)) else {
+            let _ = child.kill();
+            panic!("no finding for line {} while the stream stayed open", 2 * i);
+        };
+        let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(v["line"], 2 * i);
+        assert_eq!(v["column"], 7);
+    }
+    drop(stdin);
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+    let last: serde_json::Value = serde_json::from_str(&rx.recv().unwrap()).unwrap();
+    assert_eq!(last["summary"]["findings"], 3, "the summary line follows");
+}
+
 #[test]
 fn binary_files_skipped_unless_asked() {
     let mut g = Gen::new(7);

@@ -1,19 +1,23 @@
 //! Streams: stdin and other non-seekable inputs (stdin redirected from a regular file is scanned
-//! as that file instead, by [`super::fs::scan_stdin_file`]). A reader thread reads pieces and
-//! sends them on a bounded channel; the scanning side takes whatever has arrived (up to
-//! [`PASS_BYTES`]) and runs one [`StreamScanner`] pass over it, so a fast producer gets large
-//! passes and a slow one (`tail -f`) gets its findings as soon as each line arrives. Memory stays bounded: at most
-//! [`QUEUE_PIECES`] pieces of [`PIECE_BYTES`] in flight plus the scanner's context.
+//! as that file instead, by [`super::fs::scan_stdin_file`]). A reader thread reads into large
+//! buffers and hands each over, on a channel that holds one, as soon as the scanning side has
+//! taken the last one or nothing more can be read at once; the scanner scans each buffer where
+//! it lies ([`StreamScanner::feed_buffer`]). So a fast producer gets passes of up to
+//! [`PASS_BYTES`], a slow one (`tail -f`) gets its findings as soon as each line arrives, and no
+//! byte is copied between the read and the scan. Memory stays bounded: four buffers of
+//! [`ROOM`] + [`PASS_BYTES`] at most (one scanned, one waiting, one read into, one spare), plus
+//! the scanner's context when it outgrows the room.
 //!
 //! An archive or compressed stream on stdin (recognised by its first bytes' magic) cannot be
 //! scanned piece by piece: it is read whole, up to `--max-filesize`, and scanned as one input by
 //! [`crate::content::Layers`]. Plain text keeps streaming; its encoded runs are decoded a line at
 //! a time, as each line completes (see [`StreamScanner::decoding`]).
 
+use std::fs::File;
 use std::io::{self, Read};
 use std::sync::Arc;
 
-use crossbeam_channel::{bounded, Sender, TryRecvError};
+use crossbeam_channel::{bounded, Receiver, Sender};
 
 use crate::archive;
 use crate::chunk::StreamScanner;
@@ -21,16 +25,63 @@ use crate::content::{Layers, Output};
 use crate::engine::Scanner;
 use crate::scan::{Counters, Event, ScanConfig, SkipReason};
 
-/// Bytes asked of each `read` call.
-pub const PIECE_BYTES: usize = 256 * 1024;
-/// Pieces that may wait between the reader and the scanner.
-pub const QUEUE_PIECES: usize = 16;
-/// Most bytes gathered into one scanning pass.
+/// Bytes at the front of each buffer left free for the context the scanner keeps from the last
+/// pass (`2W + 2` bytes and the incomplete last line; more is copied instead).
+pub const ROOM: usize = 256 * 1024;
+/// Most bytes read into one buffer, and so scanned in one pass.
 pub const PASS_BYTES: usize = 4 * 1024 * 1024;
+/// Buffers in use at once: scanned, waiting, read into, spare.
+const BUFFERS: usize = 4;
+
+/// A stream's reader.
+pub trait Source: Read + Send + 'static {
+    /// Whether a read would return without waiting (with data, the end or an error). Only
+    /// readers that never wait may keep the default.
+    fn ready(&self) -> bool {
+        true
+    }
+}
+
+impl Source for io::Stdin {
+    fn ready(&self) -> bool {
+        fd_ready(0)
+    }
+}
+
+impl Source for File {
+    fn ready(&self) -> bool {
+        #[cfg(unix)]
+        return fd_ready(std::os::fd::AsRawFd::as_raw_fd(self));
+        #[cfg(not(unix))]
+        return false;
+    }
+}
+
+impl<T: AsRef<[u8]> + Send + 'static> Source for io::Cursor<T> {}
+
+/// Whether file descriptor `fd` has data (or its end, or an error) waiting: a `poll` that does
+/// not wait. Where it cannot tell, false, so that what was read is handed over.
+fn fd_ready(fd: i32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        let mut p = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: `p` is one valid pollfd for the duration of the call, which does not wait.
+        unsafe { libc::poll(&mut p, 1, 0) == 1 }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = fd;
+        false
+    }
+}
 
 /// Scan `reader` to its end as one stream named `name`. Read errors end the stream with a
 /// warning (what was read is still scanned and reported). Returns false if the reporter hung up.
-pub fn scan_stream<R: Read + Send + 'static>(
+pub fn scan_stream<R: Source>(
     reader: R,
     name: &str,
     scanner: &Arc<Scanner>,
@@ -38,57 +89,52 @@ pub fn scan_stream<R: Read + Send + 'static>(
     counters: &Counters,
     tx: &Sender<Event>,
 ) -> bool {
-    let (ptx, prx) = bounded::<io::Result<Piece>>(QUEUE_PIECES);
-    // Emptied buffers go back to the reader, so reading allocates and zeroes nothing per read.
-    let (free_tx, free_rx) = bounded::<Vec<u8>>(QUEUE_PIECES + 2);
+    let (ptx, prx) = bounded::<io::Result<Filled>>(1);
+    // Scanned buffers go back to the reader, so that reading allocates nothing per pass.
+    let (free_tx, free_rx) = bounded::<Vec<u8>>(BUFFERS);
     let reader_thread = std::thread::Builder::new()
         .name("leakhound-reader".into())
-        .spawn(move || read_pieces(reader, &ptx, &free_rx))
+        .spawn(move || read_buffers(reader, &ptx, &free_rx))
         .expect("spawning a thread succeeds");
-    let mut pieces = Pieces {
+    let mut filled = Buffers {
         rx: prx,
         free: free_tx,
-        open: true,
         failed: None,
     };
-    // The first bytes say whether this is an archive or compressed stream (magic bytes).
+    // The first bytes say whether this is an archive or compressed stream (magic bytes). A
+    // first buffer too short to tell (a slow producer's first line) is gathered with the next.
     let mut head = Vec::new();
-    while head.is_empty() || archive::undecided(&head) {
-        let Some((piece, n)) = pieces.recv() else {
+    let mut first = filled.recv();
+    while let Some(f) = first.take() {
+        if head.is_empty() && !archive::undecided(f.data()) {
+            first = Some(f);
             break;
-        };
-        head.extend_from_slice(&piece[..n]);
-        pieces.recycle(piece);
+        }
+        head.extend_from_slice(f.data());
+        filled.recycle(f.buf);
+        if !archive::undecided(&head) {
+            break;
+        }
+        first = filled.recv();
     }
-    if cfg.archive.max_depth > 0 && archive::sniff(&head).is_some() {
-        return scan_buffered(head, pieces, name, scanner, cfg, counters, tx);
+    let sniffed = first.as_ref().map_or(&head[..], Filled::data);
+    if cfg.archive.max_depth > 0 && archive::sniff(sniffed).is_some() {
+        let data = first.map_or(head, |f| f.data().to_vec());
+        return scan_buffered(data, filled, name, scanner, cfg, counters, tx);
     }
     let mut stream = StreamScanner::new(Arc::clone(scanner), name, cfg.findings.clone());
     stream.threads(cfg.threads).decoding(cfg);
+    stream.feed(&head);
+    let mut next = first.or_else(|| filled.recv());
     let mut found = Vec::new();
-    let mut head = Some(head).filter(|h| !h.is_empty());
-    while pieces.open || head.is_some() {
-        let mut fed = 0;
-        if let Some(h) = head.take() {
-            fed += h.len();
-            stream.feed(&h);
-        } else if let Some((piece, n)) = pieces.recv() {
-            fed += n;
-            stream.feed(&piece[..n]);
-            pieces.recycle(piece);
-        }
-        while fed < PASS_BYTES {
-            let Some((piece, n)) = pieces.try_recv() else {
-                break;
-            };
-            fed += n;
-            stream.feed(&piece[..n]);
-            pieces.recycle(piece);
-        }
-        if fed > 0 {
+    loop {
+        // Each pass is reported before the next buffer is waited for (`tail -f`).
+        let more = next.is_some();
+        if let Some(f) = next.take() {
+            let spent = stream.feed_buffer(f.buf, ROOM, f.end);
+            filled.recycle(spent);
             stream.flush(&mut found);
-        }
-        if !pieces.open {
+        } else {
             stream.finish(&mut found);
         }
         for w in stream.take_warnings() {
@@ -103,9 +149,13 @@ pub fn scan_stream<R: Read + Send + 'static>(
         {
             return false;
         }
+        if !more {
+            break;
+        }
+        next = filled.recv();
     }
-    let failed = pieces.failed.take();
-    drop(pieces);
+    let failed = filled.failed.take();
+    drop(filled);
     let _ = reader_thread.join();
     counters.scanned(stream.bytes());
     if let Some(e) = failed {
@@ -115,56 +165,44 @@ pub fn scan_stream<R: Read + Send + 'static>(
     true
 }
 
+/// A buffer from the reader: its data is `buf[ROOM..end]`.
+struct Filled {
+    buf: Vec<u8>,
+    end: usize,
+}
+
+impl Filled {
+    fn data(&self) -> &[u8] {
+        &self.buf[ROOM..self.end]
+    }
+}
+
 /// The scanning side of the reader thread's channel.
-struct Pieces {
-    rx: crossbeam_channel::Receiver<io::Result<Piece>>,
-    /// Emptied buffers go back to the reader.
+struct Buffers {
+    rx: Receiver<io::Result<Filled>>,
+    /// Scanned buffers go back to the reader.
     free: Sender<Vec<u8>>,
-    /// False once the stream ended or failed.
-    open: bool,
     /// The read error that ended the stream.
     failed: Option<io::Error>,
 }
 
-impl Pieces {
-    /// Wait for the next piece; `None` at the end of the stream.
-    fn recv(&mut self) -> Option<Piece> {
-        if !self.open {
-            return None;
-        }
-        let got = self.rx.recv().ok();
-        self.take(got)
-    }
-
-    /// The next piece if one has arrived; `None` if none has or the stream ended.
-    fn try_recv(&mut self) -> Option<Piece> {
-        if !self.open {
-            return None;
-        }
-        match self.rx.try_recv() {
-            Ok(r) => self.take(Some(r)),
-            Err(TryRecvError::Empty) => None,
-            Err(TryRecvError::Disconnected) => self.take(None),
-        }
-    }
-
-    fn take(&mut self, got: Option<io::Result<Piece>>) -> Option<Piece> {
-        match got {
-            Some(Ok(piece)) => Some(piece),
-            Some(Err(e)) => {
+impl Buffers {
+    /// Wait for the next buffer; `None` at the end of the stream (or its error).
+    fn recv(&mut self) -> Option<Filled> {
+        match self.rx.recv() {
+            Ok(Ok(f)) => Some(f),
+            Ok(Err(e)) => {
                 self.failed = Some(e);
-                self.open = false;
                 None
             }
-            None => {
-                self.open = false;
-                None
-            }
+            Err(_) => None,
         }
     }
 
-    fn recycle(&self, piece: Vec<u8>) {
-        let _ = self.free.try_send(piece);
+    fn recycle(&self, buf: Vec<u8>) {
+        if buf.len() == ROOM + PASS_BYTES {
+            let _ = self.free.try_send(buf);
+        }
     }
 }
 
@@ -172,15 +210,15 @@ impl Pieces {
 /// then scan it as one input. Returns false if the reporter hung up.
 fn scan_buffered(
     mut data: Vec<u8>,
-    mut pieces: Pieces,
+    mut filled: Buffers,
     name: &str,
     scanner: &Arc<Scanner>,
     cfg: &ScanConfig,
     counters: &Counters,
     tx: &Sender<Event>,
 ) -> bool {
-    while let Some((piece, n)) = pieces.recv() {
-        if data.len() as u64 + n as u64 > cfg.max_filesize {
+    while let Some(f) = filled.recv() {
+        if data.len() as u64 + f.data().len() as u64 > cfg.max_filesize {
             counters.skipped(SkipReason::TooLarge);
             return tx
                 .send(Event::Warning(format!(
@@ -189,10 +227,10 @@ fn scan_buffered(
                 )))
                 .is_ok();
         }
-        data.extend_from_slice(&piece[..n]);
-        pieces.recycle(piece);
+        data.extend_from_slice(f.data());
+        filled.recycle(f.buf);
     }
-    if let Some(e) = pieces.failed.take() {
+    if let Some(e) = filled.failed.take() {
         counters.error();
         return tx
             .send(Event::Warning(format!("{name}: read error: {e}")))
@@ -220,28 +258,43 @@ pub fn enlarge_stdin_pipe() {
     }
 }
 
-/// A buffer of `PIECE_BYTES` and how many of its leading bytes were read.
-type Piece = (Vec<u8>, usize);
-
-fn read_pieces<R: Read>(
+/// Read `reader` to its end into buffers of `ROOM + PASS_BYTES` bytes, data after the room.
+/// A buffer is handed over when it is full, when the channel is empty (the scanner has taken
+/// the last one and would otherwise wait) or when the next read would wait; the channel holds
+/// one, so a buffer waits at most while the scanner finishes the one before.
+fn read_buffers<R: Source>(
     mut reader: R,
-    tx: &Sender<io::Result<Piece>>,
-    free: &crossbeam_channel::Receiver<Vec<u8>>,
+    tx: &Sender<io::Result<Filled>>,
+    free: &Receiver<Vec<u8>>,
 ) {
+    let fresh = || {
+        free.try_recv()
+            .unwrap_or_else(|_| vec![0; ROOM + PASS_BYTES])
+    };
+    let mut buf = fresh();
+    let mut end = ROOM;
     loop {
-        let mut piece = free.try_recv().unwrap_or_else(|_| vec![0; PIECE_BYTES]);
-        match reader.read(&mut piece) {
-            Ok(0) => return,
-            Ok(n) => {
-                if tx.send(Ok((piece, n))).is_err() {
+        if end > ROOM && (end == buf.len() || tx.is_empty() || !reader.ready()) {
+            if tx.send(Ok(Filled { buf, end })).is_err() {
+                return;
+            }
+            buf = fresh();
+            end = ROOM;
+        }
+        match reader.read(&mut buf[end..]) {
+            Ok(0) => break,
+            Ok(n) => end += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                if end > ROOM && tx.send(Ok(Filled { buf, end })).is_err() {
                     return;
                 }
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
                 let _ = tx.send(Err(e));
                 return;
             }
         }
+    }
+    if end > ROOM {
+        let _ = tx.send(Ok(Filled { buf, end }));
     }
 }

@@ -102,6 +102,16 @@ impl Cmd {
         child.wait_with_output().unwrap()
     }
 
+    /// Start with stdin and stdout piped, for a test that talks to the process as it runs.
+    pub fn spawn(mut self) -> std::process::Child {
+        self.cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary runs")
+    }
+
     /// Run and return (exit code, stdout, stderr).
     pub fn run(self) -> (i32, String, String) {
         let o = self.output();
