@@ -32,6 +32,9 @@ pub const BINARY_SNIFF_LEN: usize = 8 * 1024;
 pub struct ScanConfig {
     /// Worker threads.
     pub threads: usize,
+    /// Whether `threads` was asked for (`-j`). Without it, a stream from a pipe or FIFO is
+    /// scanned on one thread fewer: its producer runs beside the scan and needs a core too.
+    pub threads_asked: bool,
     /// Skip files larger than this.
     pub max_filesize: u64,
     /// Memory-map files at least this large.
@@ -58,6 +61,7 @@ impl Default for ScanConfig {
     fn default() -> Self {
         ScanConfig {
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads_asked: false,
             max_filesize: DEFAULT_MAX_FILESIZE,
             mmap_threshold: DEFAULT_MMAP_THRESHOLD,
             parallel_threshold: DEFAULT_PARALLEL_THRESHOLD,

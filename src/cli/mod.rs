@@ -294,7 +294,8 @@ struct OutputArgs {
     /// Show secrets in clear in every format (default: redacted).
     #[arg(long)]
     no_redact: bool,
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores; one fewer for a stream from a pipe or FIFO, whose
+    /// producer needs a core too).
     #[arg(long, short = 'j', value_name = "N")]
     threads: Option<usize>,
     /// Skip files (or blobs) larger than SIZE (bytes, or with K, M, G suffix).
@@ -451,6 +452,7 @@ fn scan_config(out: &OutputArgs) -> ScanConfig {
     let defaults = ScanConfig::default();
     ScanConfig {
         threads: out.threads.unwrap_or(defaults.threads),
+        threads_asked: out.threads.is_some(),
         max_filesize: out.max_filesize,
         binary: out.binary,
         findings: FindingOptions {
