@@ -162,6 +162,9 @@ impl StreamScanner {
     /// scanner keeps are copied into `buf` before `from` (when they fit there) and `buf` becomes
     /// its buffer. Returns a buffer the caller may fill again (`buf` itself when the kept bytes
     /// did not fit and the new ones were copied).
+    ///
+    /// # Panics
+    /// Unless `from <= end <= buf.len()`.
     pub fn feed_buffer(&mut self, mut buf: Vec<u8>, from: usize, end: usize) -> Vec<u8> {
         self.total += (end - from) as u64;
         let kept = self.end - self.head;

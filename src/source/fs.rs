@@ -245,18 +245,19 @@ impl<'a> Worker<'a> {
             #[cfg(unix)]
             let _ = map.advise(memmap2::Advice::Sequential);
             &map
-        } else {
-            // The size is known: read that much into the reused buffer, without the size
-            // probes and the final empty read of `read_to_end` (open, stat, read, close: four
-            // system calls for a small file instead of seven). A file that grows meanwhile is
-            // scanned as it was when it was opened. A size of 0 may be wrong (`/proc` files
-            // report it): such a file is read to its end.
-            if len == 0 {
-                self.buf.clear();
-                if let Err(e) = f.read_to_end(&mut self.buf) {
-                    return self.fail(path, e);
-                }
+        } else if len == 0 {
+            // A size of 0 may be wrong (`/proc` files report it): read to the end.
+            self.buf.clear();
+            if let Err(e) = f.read_to_end(&mut self.buf) {
+                return self.fail(path, e);
             }
+            &self.buf
+        } else {
+            // The size is known: read that much into the reused buffer (whose length is what
+            // was ever written of it, so nothing is zeroed twice), without the size probes and
+            // the final empty read of `read_to_end`: open, stat, read, close, four system calls
+            // for a small file instead of seven. A file that grows meanwhile is scanned as it
+            // was when it was opened.
             let want = usize::try_from(len).unwrap_or(usize::MAX);
             if self.buf.len() < want {
                 self.buf.resize(want, 0);
@@ -270,11 +271,7 @@ impl<'a> Worker<'a> {
                     Err(e) => return self.fail(path, e),
                 }
             }
-            if len == 0 {
-                &self.buf
-            } else {
-                &self.buf[..got]
-            }
+            &self.buf[..got]
         };
         if len >= self.cfg.parallel_threshold {
             let want = self.cfg.threads.saturating_sub(1);
