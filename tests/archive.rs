@@ -169,6 +169,29 @@ fn archive_on_stdin() {
     assert_eq!(places(&f), vec![place("<stdin>!app/.env", 3, 19, "")]);
 }
 
+/// A slow producer: the first reads hold too few bytes to tell an archive, so they are
+/// gathered until the magic bytes can be judged.
+#[test]
+fn archive_on_stdin_whose_first_bytes_arrive_apart() {
+    let mut g = Gen::new(5);
+    let (_, env) = env_file(&mut g);
+    let d = Dir::new();
+    let data = gzip(&tar(&[("app/.env", &env)]));
+    let mut child = d.cmd().args(["scan", "-f", "json", "-"]).spawn();
+    let mut stdin = child.stdin.take().unwrap();
+    for piece in [&data[..1], &data[1..3], &data[3..]] {
+        stdin.write_all(piece).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(150));
+    }
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = v["findings"].as_array().unwrap().clone();
+    assert_eq!(places(&f), vec![place("<stdin>!app/.env", 3, 19, "")]);
+}
+
 #[test]
 fn archive_in_git_history() {
     let mut g = Gen::new(4);
