@@ -172,7 +172,10 @@ struct Case<'a> {
     data: &'a [u8],
 }
 
-const OPTS: FindingOptions = FindingOptions { no_redact: true, policy: None };
+const OPTS: FindingOptions = FindingOptions {
+    no_redact: true,
+    policy: None,
+};
 
 /// Known bug, `fuzz_engine_long_line_of_hits_match_longer_than_window` in
 /// `tests/fuzz_regressions.rs`: a windowed rule can give a match longer than its window, and the
@@ -204,7 +207,11 @@ fuzz_target!(|case: Case| {
     // The keyword matchers: the shift-or filter (on inputs of any length) finds exactly
     // what the automaton finds.
     let pf = scanner.prefilter();
-    assert_eq!(pf.occurrences(data, false), pf.occurrences(data, true), "keyword occurrences");
+    assert_eq!(
+        pf.occurrences(data, false),
+        pf.occurrences(data, true),
+        "keyword occurrences"
+    );
 
     // The whole buffer.
     let mut scratch = scanner.scratch();

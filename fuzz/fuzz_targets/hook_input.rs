@@ -25,11 +25,18 @@ struct Input<'a> {
 fn check_update(u: &RefUpdate) {
     for oid in [&u.old, &u.new] {
         assert!(oid.len() == 40 || oid.len() == 64, "{oid}");
-        assert!(oid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')), "{oid}");
+        assert!(
+            oid.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')),
+            "{oid}"
+        );
     }
     assert_eq!(u.old.len(), u.new.len());
     assert!(!u.name.is_empty());
-    assert!(!u.name.chars().any(|c| c == ' ' || c.is_control()), "{:?}", u.name);
+    assert!(
+        !u.name.chars().any(|c| c == ' ' || c.is_control()),
+        "{:?}",
+        u.name
+    );
     assert_eq!(u.is_create(), is_zero(&u.old));
 }
 
