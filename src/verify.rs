@@ -83,6 +83,8 @@ pub(crate) fn verify_rule(
             if l > hi {
                 break;
             }
+            // (A later hit's window can start earlier: its keyword may end earlier.)
+            lo = lo.min(l);
             hi = hi.max(h);
             j += 1;
         }
@@ -913,5 +915,29 @@ max_len = 3
         );
         assert_eq!(got, anchored_reference(rule, lead, hay, &hits));
         assert!(got.is_empty(), "no match fits the window");
+    }
+
+    /// Regression (found reading the code): hits of one rule merge into a region that must
+    /// start where the earliest of their windows does, which need not be the first hit's. Here
+    /// the first hit is a long keyword that a short one, starting later, lies inside; the match
+    /// holds the short one only and starts before the long one's window.
+    #[test]
+    fn region_starts_at_its_earliest_window() {
+        let long = format!("ppxyz{}", "q".repeat(25));
+        let toml = format!(
+            "[[rules]]\nid = \"nested-keywords\"\nname = \"n\"\ndescription = \"d\"\n\
+             severity = \"high\"\nkeywords = [\"xyz\", \"{long}\"]\nregex = '[0-9]+ppxyz'\n\
+             max_len = 39\n"
+        );
+        let rules = crate::rules::RuleSet::from_toml("t.toml", &toml).unwrap();
+        let scanner = crate::engine::Scanner::new(std::sync::Arc::new(rules));
+        let hay = format!("{}{}{long} tail", " ".repeat(66), "7".repeat(34));
+        let mut scratch = scanner.scratch();
+        let got: Vec<(usize, usize)> = scanner
+            .scan(hay.as_bytes(), &mut scratch)
+            .iter()
+            .map(|m| (m.start, m.end))
+            .collect();
+        assert_eq!(got, [(66, 105)]);
     }
 }
