@@ -329,10 +329,11 @@ fn bypass_push_option_is_refused_when_not_allowed() {
     assert!(err.contains("x.env:1:"), "{err}");
 }
 
-/// A push big enough that a debug build cannot scan it in a millisecond.
+/// A push too big for any build to scan in a millisecond: 11 MB in 40 distinct blobs (identical
+/// files would be one blob, which a release build did scan within the budget).
 fn big_clean_push(w: &World) {
-    let line = "let value = compute(alpha, beta, gamma); // an ordinary line of code\n";
     for i in 0..40 {
+        let line = format!("let value_{i} = compute(alpha, beta, gamma); // an ordinary line\n");
         std::fs::create_dir_all(w.client.join("big")).unwrap();
         std::fs::write(w.client.join(format!("big/f{i}.rs")), line.repeat(4000)).unwrap();
     }
