@@ -30,6 +30,9 @@ pub struct Scanner {
 #[derive(Debug)]
 pub struct Scratch {
     hits: Vec<Hit>,
+    /// `hits` grouped by rule (see [`group_by_rule`]) and, per rule, the end of its group.
+    grouped: Vec<Hit>,
+    ends: Vec<usize>,
     /// Per rule, created the first time the rule has a candidate.
     caches: Vec<Option<meta::Cache>>,
     caps: Vec<Option<Captures>>,
@@ -87,6 +90,8 @@ impl Scanner {
         let rules = self.rules.rules();
         Scratch {
             hits: Vec::new(),
+            grouped: Vec::new(),
+            ends: Vec::new(),
             caches: rules.iter().map(|_| None).collect(),
             caps: rules.iter().map(|_| None).collect(),
             out: Vec::new(),
@@ -99,6 +104,8 @@ impl Scanner {
     pub fn scan<'s>(&self, hay: &[u8], scratch: &'s mut Scratch) -> &'s [Match] {
         let Scratch {
             hits,
+            grouped,
+            ends,
             caches,
             caps,
             out,
@@ -110,16 +117,16 @@ impl Scanner {
         out.clear();
         self.prefilter.find(hay, hits);
         if !hits.is_empty() {
-            hits.sort_unstable();
+            group_by_rule(hits, grouped, ends, self.rules.len());
             let mut i = 0;
-            while i < hits.len() {
-                let ri = hits[i].rule;
-                let j = i + hits[i..].partition_point(|h| h.rule == ri);
-                let r = ri as usize;
+            for (r, &j) in ends.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
                 let rule = self.rules.get(r);
                 let cache = caches[r].get_or_insert_with(|| rule.regex.get().create_cache());
                 let cap = caps[r].get_or_insert_with(|| rule.regex.get().create_captures());
-                verify_rule(rule, ri, hay, &hits[i..j], floor(r), cache, cap, out);
+                verify_rule(rule, r as u32, hay, &grouped[i..j], floor(r), cache, cap, out);
                 i = j;
             }
         }
@@ -221,5 +228,38 @@ impl Scanner {
             }
             kept.push(*m);
         }
+    }
+}
+
+/// Sort `hits` into `grouped` by rule, then start and end, and set `ends[r]` to the end of rule
+/// `r`'s group. A counting sort: the prefilter reports hits in order of start, mostly (the
+/// automaton's lanes do not), so each group is usually sorted already; the comparison sort this
+/// replaced took 5% of a scan's time.
+fn group_by_rule(hits: &[Hit], grouped: &mut Vec<Hit>, ends: &mut Vec<usize>, rules: usize) {
+    ends.clear();
+    ends.resize(rules, 0);
+    for h in hits {
+        ends[h.rule as usize] += 1;
+    }
+    let mut at = 0;
+    for e in ends.iter_mut() {
+        at += *e;
+        *e = at - *e;
+    }
+    // `ends[r]` is now the start of group `r`; placing each hit moves it to the group's end.
+    grouped.clear();
+    grouped.resize(hits.len(), Hit { rule: 0, start: 0, end: 0 });
+    for h in hits {
+        let e = &mut ends[h.rule as usize];
+        grouped[*e] = *h;
+        *e += 1;
+    }
+    let mut i = 0;
+    for &j in ends.iter() {
+        let group = &mut grouped[i..j];
+        if !group.windows(2).all(|w| w[0] <= w[1]) {
+            group.sort_unstable();
+        }
+        i = j;
     }
 }

@@ -74,13 +74,16 @@ pub(crate) fn verify_rule(
         let hi = memchr::memchr(b'\n', &hay[h.end..hi]).map_or(hi, |i| h.end + i);
         (lo, hi)
     };
+    // The window of `hits[i]`, when the last region computed it.
+    let mut next = None;
     while i < hits.len() {
         // Merge the windows of hits that overlap into one region.
-        let (mut lo, mut hi) = window(&hits[i]);
+        let (mut lo, mut hi) = next.take().unwrap_or_else(|| window(&hits[i]));
         let mut j = i + 1;
         while j < hits.len() {
             let (l, h) = window(&hits[j]);
             if l > hi {
+                next = Some((l, h));
                 break;
             }
             // (A later hit's window can start earlier: its keyword may end earlier.)
@@ -223,11 +226,16 @@ fn first_anchored(
             .map(|m| (m.start(), m.end()))
     };
     let tries = hit.start - p + 1;
-    let mut end = hit.start.saturating_add(w).min(hay.len()).max(hit.end);
-    if !rule.multiline {
-        end = memchr::memchr(b'\n', &hay[hit.end..end]).map_or(end, |i| hit.end + i);
-    }
-    if tries <= ANCHORED_TRIES || end - p > tries * BYTES_PER_TRY {
+    // Where the unanchored search would end (found only when there are enough tries for it to
+    // be considered: the line's end costs a `memchr`).
+    let end = (tries > ANCHORED_TRIES).then(|| {
+        let end = hit.start.saturating_add(w).min(hay.len()).max(hit.end);
+        if rule.multiline {
+            return end;
+        }
+        memchr::memchr(b'\n', &hay[hit.end..end]).map_or(end, |i| hit.end + i)
+    });
+    let Some(end) = end.filter(|&end| end - p <= tries * BYTES_PER_TRY) else {
         while p <= hit.start {
             if let Some(m) = anchored_at(p, cache) {
                 return Some(m);
@@ -235,7 +243,7 @@ fn first_anchored(
             p += 1;
         }
         return None;
-    }
+    };
     let m = rule
         .regex
         .get()

@@ -154,9 +154,13 @@ impl ShiftOr {
         for s in 0..SYMBOLS {
             starts[s + 1] += starts[s];
         }
+        // Shortest first, so that occurrences with one start are reported in order of end.
+        let mut by_len: Vec<usize> = (0..keywords.len()).collect();
+        by_len.sort_by_key(|&id| keywords[id].len());
         let mut by_pair = vec![0; keywords.len()];
         let mut next = starts.clone();
-        for (id, k) in keywords.iter().enumerate() {
+        for id in by_len {
+            let k = keywords[id];
             let s = pair(k[0], k[1]);
             by_pair[next[s] as usize] = id as u32;
             next[s] += 1;
@@ -170,7 +174,7 @@ impl ShiftOr {
     }
 
     /// Call `f(keyword, start, end)` for every occurrence of a keyword in `hay`, ASCII
-    /// case-insensitively, overlapping ones included, in increasing order of start.
+    /// case-insensitively, overlapping ones included, in increasing order of start and end.
     pub(crate) fn find(&self, hay: &[u8], mut f: impl FnMut(usize, usize, usize)) {
         self.candidates(hay, |p| {
             let Some(&next) = hay.get(p + 1) else {
