@@ -126,7 +126,8 @@ impl Scanner {
                 let rule = self.rules.get(r);
                 let cache = caches[r].get_or_insert_with(|| rule.regex.get().create_cache());
                 let cap = caps[r].get_or_insert_with(|| rule.regex.get().create_captures());
-                verify_rule(rule, r as u32, hay, &grouped[i..j], floor(r), cache, cap, out);
+                let group = &grouped[i..j];
+                verify_rule(rule, r as u32, hay, group, floor(r), cache, cap, out);
                 i = j;
             }
         }
@@ -248,7 +249,7 @@ fn group_by_rule(hits: &[Hit], grouped: &mut Vec<Hit>, ends: &mut Vec<usize>, ru
     }
     // `ends[r]` is now the start of group `r`; placing each hit moves it to the group's end.
     grouped.clear();
-    grouped.resize(hits.len(), Hit { rule: 0, start: 0, end: 0 });
+    grouped.extend_from_slice(hits);
     for h in hits {
         let e = &mut ends[h.rule as usize];
         grouped[*e] = *h;
