@@ -210,8 +210,12 @@ fn first_anchored(
     hit: &Hit,
     cache: &mut meta::Cache,
 ) -> Option<(usize, usize)> {
-    // (Past the hit when a window narrower than the keyword let a match at the hit itself be
-    // too long.)
+    // Positions where the match's first bytes cannot be are passed over.
+    while p <= hit.start && !rule.may_start(hay, p) {
+        p += 1;
+    }
+    // (Past the hit also when a window narrower than the keyword let a match at the hit itself
+    // be too long.)
     if p > hit.start {
         return None;
     }
@@ -237,8 +241,10 @@ fn first_anchored(
     });
     let Some(end) = end.filter(|&end| end - p <= tries * BYTES_PER_TRY) else {
         while p <= hit.start {
-            if let Some(m) = anchored_at(p, cache) {
-                return Some(m);
+            if rule.may_start(hay, p) {
+                if let Some(m) = anchored_at(p, cache) {
+                    return Some(m);
+                }
             }
             p += 1;
         }
@@ -822,6 +828,15 @@ severity = "high"
 keywords = ["key"]
 regex = '''(?s)[a-z\n]{0,12}key[=\n]{1,2}([a-z0-9\n]{4,30})'''
 examples = ["apikey=a8d9k2j3"]
+
+[[rules]]
+id = "lead-head"
+name = "n"
+description = "d"
+severity = "high"
+keywords = ["key"]
+regex = '''(?i)(?:se|ap)[a-z]{2}key[=:]"?([a-z0-9]{4,})'''
+examples = ["secrkey=a8d9k2j3"]
 "#,
         )
         .unwrap();
@@ -848,6 +863,9 @@ examples = ["apikey=a8d9k2j3"]
             "9f3a",
             "secret_key",
             "\t",
+            "apqr",
+            "se",
+            "apqrkey:",
         ];
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = |n: usize| {
@@ -857,6 +875,7 @@ examples = ["apikey=a8d9k2j3"]
             (state % n as u64) as usize
         };
         let mut shortcuts = 0;
+        let (mut heads_passed, mut heads_failed) = (0, 0);
         for _ in 0..3000 {
             let len = 1 + next(60);
             let hay: Vec<u8> = (0..len)
@@ -874,6 +893,15 @@ examples = ["apikey=a8d9k2j3"]
                     .copied()
                     .collect();
                 shortcuts += mine.iter().filter(|h| h.start >= ANCHORED_TRIES).count();
+                if !rule.head.is_empty() {
+                    for h in &mine {
+                        let p = h.start.saturating_sub(lead);
+                        match rule.may_start(&hay, p) {
+                            true => heads_passed += 1,
+                            false => heads_failed += 1,
+                        }
+                    }
+                }
                 let (mut cache, mut caps) = (regex.create_cache(), regex.create_captures());
                 let mut got = Vec::new();
                 verify_anchored(
@@ -885,6 +913,10 @@ examples = ["apikey=a8d9k2j3"]
             }
         }
         assert!(shortcuts > 1000, "the inputs exercise the shortcut");
+        assert!(
+            heads_passed > 300 && heads_failed > 300,
+            "the inputs exercise the head check both ways ({heads_passed}, {heads_failed})"
+        );
     }
 
     /// Regression (found reading the code): with a window narrower than the keyword, the

@@ -1,6 +1,6 @@
 //! What can be read off a rule's regex without compiling it: its capture groups, longest match,
-//! whether it can span lines, keywords derived from its required prefix, and the keyword "lead"
-//! (how far into a match a keyword must begin). Pure functions over `regex-syntax`, shared with
+//! whether it can span lines, keywords derived from its required prefix, the keyword "lead"
+//! (how far into a match a keyword must begin) and the byte sets a match must begin with. Pure functions over `regex-syntax`, shared with
 //! `build.rs`, which runs them on the built-in rules at build time so that a scan's start-up
 //! parses none of their regexes (see [`Facts`]).
 //!
@@ -22,6 +22,8 @@ pub struct Facts {
     pub multiline: bool,
     /// Keywords derived from the regex, when the rule declares none.
     pub derived_keywords: Vec<String>,
+    /// See [`head_sets`].
+    pub head: Vec<[u64; 4]>,
 }
 
 /// Lower-case and de-duplicate declared keywords; an empty one is an error.
@@ -57,6 +59,7 @@ pub fn analyze(hir: &Hir, keywords: &[String]) -> Facts {
         lead: keyword_lead(hir, effective),
         multiline: can_match_newline(hir),
         derived_keywords,
+        head: head_sets(hir),
     }
 }
 
@@ -169,6 +172,112 @@ pub fn keyword_lead(hir: &Hir, keywords: &[String]) -> Option<usize> {
     None
 }
 
+/// The most positions [`head_sets`] describes.
+pub const HEAD_MAX: usize = 24;
+
+/// The bytes a match must begin with: set `i` (256 bits) holds every byte that may be a match's
+/// `i`-th, for as many positions (at most [`HEAD_MAX`]) as the regex fixes through its literals,
+/// classes, repetitions of them, and alternations (their branches' sets joined, as far as the
+/// shortest branch). Look-arounds take no position and are not described. A byte outside its
+/// set proves that no match starts there, which is cheaper to check than to search.
+pub fn head_sets(hir: &Hir) -> Vec<[u64; 4]> {
+    let mut out = Vec::new();
+    head(hir, &mut out);
+    out.truncate(HEAD_MAX);
+    out
+}
+
+/// Append to `out` the sets of `hir`'s first positions; whether `hir` is described whole (fixed
+/// length, every position's set known), so that what follows it may be appended too.
+fn head(hir: &Hir, out: &mut Vec<[u64; 4]>) -> bool {
+    if out.len() >= HEAD_MAX {
+        return false;
+    }
+    let set_of = |c: &hir::Class| -> Option<[u64; 4]> {
+        let mut set = [0u64; 4];
+        let mut add = |lo: u32, hi: u32| {
+            for b in lo..=hi {
+                set[b as usize / 64] |= 1 << (b % 64);
+            }
+        };
+        match c {
+            hir::Class::Bytes(c) => c
+                .ranges()
+                .iter()
+                .for_each(|r| add(r.start().into(), r.end().into())),
+            // Past ASCII a character is several bytes: not described.
+            hir::Class::Unicode(c) => {
+                for r in c.ranges() {
+                    if !r.end().is_ascii() {
+                        return None;
+                    }
+                    add(r.start().into(), r.end().into());
+                }
+            }
+        }
+        Some(set)
+    };
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => true,
+        HirKind::Literal(l) => {
+            for &b in l.0.iter() {
+                let mut set = [0u64; 4];
+                set[usize::from(b / 64)] |= 1 << (b % 64);
+                out.push(set);
+            }
+            true
+        }
+        HirKind::Class(c) => match set_of(c) {
+            Some(set) => {
+                out.push(set);
+                true
+            }
+            None => false,
+        },
+        HirKind::Capture(c) => head(&c.sub, out),
+        HirKind::Concat(hs) => hs.iter().all(|h| head(h, out)),
+        HirKind::Repetition(r) => {
+            for _ in 0..r.min.min(HEAD_MAX as u32) {
+                if !head(&r.sub, out) {
+                    return false;
+                }
+            }
+            r.min as usize <= HEAD_MAX && r.max == Some(r.min)
+        }
+        HirKind::Alternation(hs) => {
+            let branches: Vec<(Vec<[u64; 4]>, bool)> = hs
+                .iter()
+                .map(|h| {
+                    let mut v = Vec::new();
+                    let whole = head(h, &mut v);
+                    (v, whole)
+                })
+                .collect();
+            let n = branches.iter().map(|b| b.0.len()).min().unwrap_or(0);
+            for i in 0..n {
+                let mut set = [0u64; 4];
+                for (v, _) in &branches {
+                    for (w, x) in set.iter_mut().zip(v[i]) {
+                        *w |= x;
+                    }
+                }
+                out.push(set);
+            }
+            branches.iter().all(|(v, whole)| *whole && v.len() == n)
+        }
+    }
+}
+
+/// Whether a match whose first positions have the byte sets `head` may start at `hay[p..]`.
+pub fn may_start(head: &[[u64; 4]], hay: &[u8], p: usize) -> bool {
+    let Some(bytes) = hay.get(p..p + head.len()) else {
+        return false;
+    };
+    head.iter()
+        .zip(bytes)
+        .all(|(set, &b)| set[usize::from(b / 64)] >> (b % 64) & 1 == 1)
+}
+
 /// `hir` with ASCII letters case-folded: a class of exactly one letter in both cases becomes that
 /// lower-case letter, and literals are lower-cased. Used only to reason about keywords.
 fn fold_case(hir: &Hir) -> Hir {
@@ -247,6 +356,43 @@ mod tests {
         assert_eq!(kw(r"(?:AKIA|ASIA)[A-Z0-9]{16}"), vec!["akia", "asia"]);
         assert!(kw(r"[a-f0-9]{32}").is_empty());
         assert!(kw(r"a[0-9]+").is_empty(), "too short to be selective");
+    }
+
+    #[test]
+    fn head_sets_from_regex() {
+        let head = |p: &str| head_sets(&parse_pattern(p).unwrap());
+        let bytes = |set: &[u64; 4]| -> Vec<u8> {
+            (0..=255u8)
+                .filter(|&b| set[usize::from(b / 64)] >> (b % 64) & 1 == 1)
+                .collect()
+        };
+        let h = head(r"\b(pat[A-Za-z0-9]{14}\.[a-f0-9]{64})\b");
+        assert_eq!(h.len(), HEAD_MAX, "3 + 14 + 1 + hex, cut at the maximum");
+        assert_eq!(bytes(&h[0]), b"p");
+        assert_eq!(bytes(&h[3]).len(), 62);
+        assert_eq!(bytes(&h[17]), b".");
+        assert_eq!(bytes(&h[18]), b"0123456789abcdef");
+        // Alternation: joined as far as the shortest branch; (?i) letters take both cases.
+        let h = head(r"(?i:https?|ftps?|ssh)://");
+        assert_eq!(h.len(), 3);
+        assert_eq!(bytes(&h[0]), b"FHSfhs");
+        assert_eq!(bytes(&h[2]), b"HPThpt");
+        // A variable-length element ends the head after its fixed part.
+        assert_eq!(head(r"ab{2,5}c").len(), 3);
+        assert_eq!(head(r"[a-z]{0,40}secret").len(), 0);
+        assert_eq!(head(r"(?m)^key=").len(), 4, "look-arounds take no position");
+        assert_eq!(
+            head(r"(?u)[é-ü]x").len(),
+            0,
+            "non-ASCII classes are not described"
+        );
+        // The check: bytes outside a set, or the haystack's end, rule a start out.
+        let h = head(r"ab[0-9]");
+        assert!(may_start(&h, b"xab7", 1));
+        assert!(!may_start(&h, b"xab7", 0));
+        assert!(!may_start(&h, b"xabc", 1));
+        assert!(!may_start(&h, b"xab", 1), "too short for the head");
+        assert!(may_start(&[], b"", 0), "an empty head rules nothing out");
     }
 
     #[test]

@@ -56,6 +56,9 @@ pub struct Rule {
     pub(crate) lead: Option<usize>,
     /// Whether a match can span a line break (decides when a streamed match is final).
     pub(crate) multiline: bool,
+    /// The byte sets a match must begin with (see [`super::analysis::head_sets`]): checked
+    /// before each anchored attempt, which most of them then need not make.
+    pub(crate) head: Box<[[u64; 4]]>,
     min_entropy: Option<f64>,
     min_len: usize,
     validator: Option<Validator>,
@@ -112,6 +115,7 @@ pub(crate) struct BuiltinFacts {
     pub(crate) lead: Option<usize>,
     pub(crate) multiline: bool,
     pub(crate) derived_keywords: &'static [&'static str],
+    pub(crate) head: &'static [[u64; 4]],
 }
 
 impl BuiltinFacts {
@@ -126,6 +130,7 @@ impl BuiltinFacts {
                 .iter()
                 .map(|k| k.to_string())
                 .collect(),
+            head: self.head.to_vec(),
         }
     }
 }
@@ -219,7 +224,7 @@ impl Rule {
                 .map(|s| s.to_ascii_lowercase())
                 .collect();
         }
-        let (lead, multiline) = (facts.lead, facts.multiline);
+        let (lead, multiline, head) = (facts.lead, facts.multiline, facts.head);
         let regex = LazyRegex::new(&spec.regex);
         if eager {
             regex.force().map_err(&err)?;
@@ -242,6 +247,7 @@ impl Rule {
             examples: spec.examples,
             negative_examples: spec.negative_examples,
             multiline,
+            head: head.into(),
             regex,
             secret_group,
             window,
@@ -251,6 +257,12 @@ impl Rule {
             allow_regexes,
             stopwords,
         })
+    }
+
+    /// Whether a match may start at `hay[p..]`, judged by its first bytes alone.
+    #[inline]
+    pub(crate) fn may_start(&self, hay: &[u8], p: usize) -> bool {
+        super::analysis::may_start(&self.head, hay, p)
     }
 
     /// How far into a match a keyword is guaranteed to begin, if known (see the field).
