@@ -99,7 +99,7 @@ fn rules(file: &str, text: &str) -> Vec<String> {
         let id = r.get("id").and_then(|v| v.as_str()).unwrap_or("");
         let Some(pattern) = r.get("regex").and_then(|v| v.as_str()) else {
             // No facts: the loader parses it and reports the problem.
-            out.push("        BuiltinFacts { id: \"\", groups: 0, max_len: None, lead: None, multiline: false, derived_keywords: &[], head: &[] },\n".into());
+            out.push("        BuiltinFacts { id: \"\", groups: 0, max_len: None, lead: None, multiline: false, derived_keywords: &[], head: &[], line_start: false },\n".into());
             continue;
         };
         let declared: Vec<String> = r
@@ -130,8 +130,8 @@ fn rules(file: &str, text: &str) -> Vec<String> {
             .unwrap_or_else(|e| panic!("patterns/{file}: rule '{id}': {e}"));
         let f = analysis::analyze(&hir, &keywords);
         out.push(format!(
-            "        BuiltinFacts {{ id: {id:?}, groups: {}, max_len: {:?}, lead: {:?}, multiline: {}, derived_keywords: &{:?}, head: &{:?} }},\n",
-            f.groups, f.max_len, f.lead, f.multiline, f.derived_keywords, f.head
+            "        BuiltinFacts {{ id: {id:?}, groups: {}, max_len: {:?}, lead: {:?}, multiline: {}, derived_keywords: &{:?}, head: &{:?}, line_start: {} }},\n",
+            f.groups, f.max_len, f.lead, f.multiline, f.derived_keywords, f.head, f.line_start
         ));
     }
     out

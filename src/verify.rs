@@ -94,6 +94,24 @@ pub(crate) fn verify_rule(
         lo = lo.max(floor);
         let region = &hits[i..j];
         i = j;
+        if rule.line_start {
+            // A region is part of one line, and a match can only start at the line's start:
+            // one anchored attempt there, if the region reaches it. (The search below would
+            // find the same match, after searching the whole region.)
+            if lo < hi && (lo == 0 || hay[lo - 1] == b'\n') {
+                let input = Input::new(hay).span(lo..hi).anchored(Anchored::Yes);
+                if let Some(m) = rule.regex.get().search_with(cache, &input) {
+                    let (s, e) = (m.start(), m.end());
+                    if e - s <= w && contains_hit(region, s, e) {
+                        if let Some(found) = confirm(rule, ri, hay, s, e, cache, caps) {
+                            out.push(found);
+                            floor = e;
+                        }
+                    }
+                }
+            }
+            continue;
+        }
         let mut at = lo;
         let mut restarts = 0;
         while at < hi {
@@ -979,5 +997,80 @@ max_len = 3
             .map(|m| (m.start, m.end))
             .collect();
         assert_eq!(got, [(66, 105)]);
+    }
+
+    /// A rule whose matches start at a start of line gets one anchored attempt per region; the
+    /// region's search finds exactly the same matches (random lines, floors and short windows).
+    #[test]
+    fn line_start_attempt_equals_region_search() {
+        let rules = crate::rules::RuleSet::from_toml(
+            "t.toml",
+            r#"
+[[rules]]
+id = "line-start"
+name = "n"
+description = "d"
+severity = "high"
+keywords = ["token", "key"]
+regex = '''(?im)^[ \t]*(?:export[ \t]+)?[a-z_]*(?:token|key)[ \t]*[=:][ \t]*([a-z0-9]{4,})'''
+max_len = 40
+entropy = 1.0
+"#,
+        )
+        .unwrap();
+        let rule = &rules.rules()[0];
+        assert!(rule.line_start && rule.lead.is_none());
+        let mut searched = rule.clone();
+        searched.line_start = false;
+        let pf = crate::prefilter::Prefilter::new(&rules);
+        let pieces: &[&str] = &[
+            "token",
+            "KEY",
+            "export ",
+            "api_",
+            "my",
+            " ",
+            "\t",
+            "=",
+            ":",
+            "\n",
+            "a8k2",
+            "0000",
+            "x9q7w3",
+            "zzzzzzzzzzzzzzzzzzzzzzzz",
+            "-",
+            "token=",
+            "\nkey: ",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut found = 0;
+        for _ in 0..3000 {
+            let len = 1 + next(40);
+            let hay: Vec<u8> = (0..len)
+                .flat_map(|_| pieces[next(pieces.len())].bytes())
+                .collect();
+            let floor = if next(3) == 0 { next(hay.len() + 1) } else { 0 };
+            let mut hits = Vec::new();
+            pf.find(&hay, &mut hits);
+            hits.sort_unstable();
+            let regex = rule.regex.get();
+            let run = |r: &Rule| {
+                let (mut cache, mut caps) = (regex.create_cache(), regex.create_captures());
+                let mut got = Vec::new();
+                verify_rule(r, 0, &hay, &hits, floor, &mut cache, &mut caps, &mut got);
+                got
+            };
+            let got = run(rule);
+            found += got.len();
+            let text = String::from_utf8_lossy(&hay);
+            assert_eq!(got, run(&searched), "{text:?} from {floor}");
+        }
+        assert!(found > 300, "the inputs have matches ({found})");
     }
 }

@@ -24,6 +24,8 @@ pub struct Facts {
     pub derived_keywords: Vec<String>,
     /// See [`head_sets`].
     pub head: Vec<[u64; 4]>,
+    /// See [`starts_at_line_start`].
+    pub line_start: bool,
 }
 
 /// Lower-case and de-duplicate declared keywords; an empty one is an error.
@@ -60,6 +62,19 @@ pub fn analyze(hir: &Hir, keywords: &[String]) -> Facts {
         multiline: can_match_newline(hir),
         derived_keywords,
         head: head_sets(hir),
+        line_start: starts_at_line_start(hir),
+    }
+}
+
+/// Whether every match begins with a multi-line `^` (a start of line: after `\n` or at the
+/// haystack's start), so that, in a rule that cannot match `\n`, a match holding a hit starts
+/// at the start of the hit's line.
+pub fn starts_at_line_start(hir: &Hir) -> bool {
+    match hir.kind() {
+        HirKind::Look(hir::Look::StartLF) => true,
+        HirKind::Capture(c) => starts_at_line_start(&c.sub),
+        HirKind::Concat(hs) => hs.first().is_some_and(starts_at_line_start),
+        _ => false,
     }
 }
 
@@ -356,6 +371,20 @@ mod tests {
         assert_eq!(kw(r"(?:AKIA|ASIA)[A-Z0-9]{16}"), vec!["akia", "asia"]);
         assert!(kw(r"[a-f0-9]{32}").is_empty());
         assert!(kw(r"a[0-9]+").is_empty(), "too short to be selective");
+    }
+
+    #[test]
+    fn line_start_detection() {
+        let at = |p: &str| starts_at_line_start(&parse_pattern(p).unwrap());
+        assert!(at(r"(?im)^[ \t]*token[=:](\S+)"));
+        assert!(at(r"(?m)(^key)=x"));
+        assert!(!at(r"^key=x"), "without (?m), ^ is the haystack's start");
+        assert!(!at(r"(?m)x^key"));
+        assert!(!at(r"(?m)^a|b"), "one branch only");
+        assert!(
+            !at(r"(?mR)^key"),
+            "CRLF mode: a start of line can follow \r"
+        );
     }
 
     #[test]

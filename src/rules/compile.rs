@@ -59,6 +59,9 @@ pub struct Rule {
     /// The byte sets a match must begin with (see [`super::analysis::head_sets`]): checked
     /// before each anchored attempt, which most of them then need not make.
     pub(crate) head: Box<[[u64; 4]]>,
+    /// Every match starts at a start of line and none spans one (see
+    /// [`super::analysis::starts_at_line_start`]): one anchored attempt per line with hits.
+    pub(crate) line_start: bool,
     min_entropy: Option<f64>,
     min_len: usize,
     validator: Option<Validator>,
@@ -116,6 +119,7 @@ pub(crate) struct BuiltinFacts {
     pub(crate) multiline: bool,
     pub(crate) derived_keywords: &'static [&'static str],
     pub(crate) head: &'static [[u64; 4]],
+    pub(crate) line_start: bool,
 }
 
 impl BuiltinFacts {
@@ -131,6 +135,7 @@ impl BuiltinFacts {
                 .map(|k| k.to_string())
                 .collect(),
             head: self.head.to_vec(),
+            line_start: self.line_start,
         }
     }
 }
@@ -225,6 +230,7 @@ impl Rule {
                 .collect();
         }
         let (lead, multiline, head) = (facts.lead, facts.multiline, facts.head);
+        let line_start = facts.line_start && !multiline;
         let regex = LazyRegex::new(&spec.regex);
         if eager {
             regex.force().map_err(&err)?;
@@ -248,6 +254,7 @@ impl Rule {
             negative_examples: spec.negative_examples,
             multiline,
             head: head.into(),
+            line_start,
             regex,
             secret_group,
             window,
