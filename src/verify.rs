@@ -820,6 +820,25 @@ mod tests {
         out
     }
 
+    /// A xorshift generator of numbers in `0..n`.
+    fn xorshift(seed: u64) -> impl FnMut(usize) -> usize {
+        let mut state = seed;
+        move |n| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        }
+    }
+
+    /// A text of 1 to `max` pieces drawn at random.
+    fn text_of(pieces: &[&str], max: usize, next: &mut impl FnMut(usize) -> usize) -> Vec<u8> {
+        let len = 1 + next(max);
+        (0..len)
+            .flat_map(|_| pieces[next(pieces.len())].bytes())
+            .collect()
+    }
+
     #[test]
     fn unanchored_shortcut_equals_anchored_attempts() {
         // Long leads (the shortcut's case), short windows (so matches longer than the window
@@ -885,20 +904,11 @@ examples = ["secrkey=a8d9k2j3"]
             "se",
             "apqrkey:",
         ];
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let mut shortcuts = 0;
         let (mut heads_passed, mut heads_failed) = (0, 0);
         for _ in 0..3000 {
-            let len = 1 + next(60);
-            let hay: Vec<u8> = (0..len)
-                .flat_map(|_| pieces[next(pieces.len())].bytes())
-                .collect();
+            let hay = text_of(pieces, 60, &mut next);
             let mut hits = Vec::new();
             pf.find(&hay, &mut hits);
             hits.sort_unstable();
@@ -1042,19 +1052,10 @@ entropy = 1.0
             "token=",
             "\nkey: ",
         ];
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let mut next = |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let mut found = 0;
         for _ in 0..3000 {
-            let len = 1 + next(40);
-            let hay: Vec<u8> = (0..len)
-                .flat_map(|_| pieces[next(pieces.len())].bytes())
-                .collect();
+            let hay = text_of(pieces, 40, &mut next);
             let floor = if next(3) == 0 { next(hay.len() + 1) } else { 0 };
             let mut hits = Vec::new();
             pf.find(&hay, &mut hits);
