@@ -233,9 +233,9 @@ impl Scanner {
 }
 
 /// Sort `hits` into `grouped` by rule, then start and end, and set `ends[r]` to the end of rule
-/// `r`'s group. A counting sort: the prefilter reports hits in order of start, mostly (the
-/// automaton's lanes do not), so each group is usually sorted already; the comparison sort this
-/// replaced took 5% of a scan's time.
+/// `r`'s group. A counting sort: the prefilter reports hits in order of start and end, so each
+/// group comes out sorted (a group that does not is sorted here). The comparison sort this
+/// replaced took 5% of the time of scanning one 48 MB buffer, about 1% of a directory scan.
 fn group_by_rule(hits: &[Hit], grouped: &mut Vec<Hit>, ends: &mut Vec<usize>, rules: usize) {
     ends.clear();
     ends.resize(rules, 0);
