@@ -4,7 +4,8 @@
 //! The finder never runs a regex over every byte. For base64 and hex it turns each 64-byte block
 //! into a bit mask of alphabet bytes (AVX2 or SSE2 compares on x86_64) and finds runs of at least
 //! [`MIN_RUN`] set bits with a few shifts and ANDs; only the rare long runs are looked at byte by
-//! byte. Percent-encoding is found from its `%` bytes with `memchr`.
+//! byte. Percent-encoding is found from the same blocks' `%` bytes followed by two hex digits,
+//! and kept where an escape can begin text (not `%eax` in assembly nor `%16` in arithmetic).
 //!
 //! A decoding is kept only if it is worth scanning: mostly printable UTF-8 text, or the magic
 //! bytes of a compressed stream or archive (see [`crate::archive::sniff`]). Random base64 (image
@@ -192,15 +193,20 @@ const B64ANY: u8 = STD | URL;
 /// runs around each `%` (not sorted against each other).
 fn find_block_runs(hay: &[u8], out: &mut Vec<Run>) {
     #[cfg(target_arch = "x86_64")]
-    if std::is_x86_feature_detected!("avx2")
-        && std::is_x86_feature_detected!("bmi1")
-        && std::is_x86_feature_detected!("lzcnt")
-        && std::is_x86_feature_detected!("popcnt")
-    {
+    if has_avx2() {
         // SAFETY: the CPU supports these (checked just above; the answers are cached).
         return unsafe { find_block_runs_avx2(hay, out) };
     }
     block_runs(hay, out, masks64, |_| None);
+}
+
+/// Whether the CPU has what [`find_block_runs_avx2`] needs.
+#[cfg(target_arch = "x86_64")]
+fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2")
+        && std::is_x86_feature_detected!("bmi1")
+        && std::is_x86_feature_detected!("lzcnt")
+        && std::is_x86_feature_detected!("popcnt")
 }
 
 /// [`find_block_runs`] compiled for AVX2 as a whole, so the block masks are inlined, and with
@@ -220,8 +226,8 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
     );
 }
 
-/// The block loop, with `masks` turning 64 bytes into their alphabet bits, their `%` bits and
-/// their `+/-_` bits, and `run_masks` the 64 bytes from a run's start into what [`classify`]
+/// The block loop, with `masks` turning 64 bytes into their alphabet bits, the bits of their
+/// `%` that may start an escape ([`escapes`]) and their `+/-_` bits, and `run_masks` the 64 bytes from a run's start into what [`classify`]
 /// needs (or `None`: classify byte by byte).
 #[inline(always)]
 fn block_runs(
@@ -265,7 +271,9 @@ fn block_runs(
                     .fold(0u64, |m, (j, &b)| m | (u64::from(f(b)) << j))
             };
             let sym = bits(|b| matches!(b, b'+' | b'/' | b'-' | b'_'));
-            (bits(in_alphabet), bits(|b| b == b'%'), sym, tail.len())
+            let hex = bits(|b| CLASS[b as usize] & HEX != 0);
+            let pct = escapes(bits(|b| b == b'%'), hex);
+            (bits(in_alphabet), pct, sym, tail.len())
         };
         let mut p = pct;
         while p != 0 {
@@ -316,13 +324,20 @@ fn block_runs(
     }
 }
 
+/// The bits of `pct` (the `%` bytes of a block) that may start an escape: those followed by two
+/// `hex` digits, and the last two, whose digits are in the next block.
+#[inline(always)]
+fn escapes(pct: u64, hex: u64) -> u64 {
+    pct & ((hex >> 1) & (hex >> 2) | (3 << 62))
+}
+
 /// Whether `b` is in the base64 or base64url alphabet.
 fn in_alphabet(b: u8) -> bool {
     CLASS[b as usize] & B64ANY != 0
 }
 
-/// Bits `j` set where `block[j]` is in the base64 or base64url alphabet, where it is `%`, and
-/// where it is one of `+/-_`.
+/// Bits `j` set where `block[j]` is in the base64 or base64url alphabet, where it is a `%` that
+/// may start an escape ([`escapes`]), and where it is one of `+/-_`.
 #[cfg(target_arch = "x86_64")]
 fn masks64(block: &[u8; 64]) -> (u64, u64, u64) {
     masks64_sse2(block)
@@ -340,7 +355,7 @@ fn masks64_sse2(block: &[u8; 64]) -> (u64, u64, u64) {
             _mm_cmplt_epi8(t, _mm_set1_epi8(0x80u8.wrapping_add(hi - lo + 1) as i8))
         };
         let eq = |x: __m128i, c: u8| _mm_cmpeq_epi8(x, _mm_set1_epi8(c as i8));
-        let (mut m, mut pct, mut syms) = (0u64, 0u64, 0u64);
+        let (mut m, mut pct, mut syms, mut hex) = (0u64, 0u64, 0u64, 0u64);
         for k in 0..4 {
             let x = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
             let alpha = range(_mm_or_si128(x, _mm_set1_epi8(0x20)), b'a', b'z');
@@ -350,17 +365,20 @@ fn masks64_sse2(block: &[u8; 64]) -> (u64, u64, u64) {
                 _mm_or_si128(eq(x, b'-'), eq(x, b'_')),
             );
             let all = _mm_or_si128(_mm_or_si128(alpha, digit), sym);
+            let hex_letter = range(_mm_or_si128(x, _mm_set1_epi8(0x20)), b'a', b'f');
             m |= u64::from(_mm_movemask_epi8(all) as u16) << (16 * k);
             pct |= u64::from(_mm_movemask_epi8(eq(x, b'%')) as u16) << (16 * k);
             syms |= u64::from(_mm_movemask_epi8(sym) as u16) << (16 * k);
+            hex |= u64::from(_mm_movemask_epi8(_mm_or_si128(digit, hex_letter)) as u16) << (16 * k);
         }
-        (m, pct, syms)
+        (m, escapes(pct, hex), syms)
     }
 }
 
 /// Nibble tables for [`masks64_avx2`]: a byte is in the alphabet when the entry of its low
 /// nibble and the entry of its high nibble share a bit. Each bit is one rectangle of the byte
-/// table: 1 `0`-`9`; 2 `A`-`O` and `a`-`o`; 4 `P`-`Z` and `p`-`z`; 8 `+`, `-`, `/`; 16 `_`.
+/// table: 1 `0`-`9`; 2 `A`-`O` and `a`-`o`; 4 `P`-`Z` and `p`-`z`; 8 `+`, `-`, `/`; 16 `_`;
+/// 32 `A`-`F` and `a`-`f` (all in the alphabet; with bit 1, the hex digits).
 const LO_NIBBLE: [u8; 16] = {
     let mut t = [0u8; 16];
     let mut l = 0;
@@ -381,12 +399,32 @@ const LO_NIBBLE: [u8; 16] = {
         if l == 0xf {
             v |= 16;
         }
+        if l >= 1 && l <= 6 {
+            v |= 32;
+        }
         t[l] = v;
         l += 1;
     }
     t
 };
-const HI_NIBBLE: [u8; 16] = [0, 0, 8, 1, 2, 4 | 16, 2, 4, 0, 0, 0, 0, 0, 0, 0, 0];
+const HI_NIBBLE: [u8; 16] = [
+    0,
+    0,
+    8,
+    1,
+    2 | 32,
+    4 | 16,
+    2 | 32,
+    4,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+];
 
 /// [`masks64`] with AVX2: two 32-byte halves, the alphabet by nibble lookups.
 ///
@@ -405,7 +443,7 @@ unsafe fn masks64_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
         )
     };
     let low4 = _mm256_set1_epi8(0x0f);
-    let (mut m, mut pct, mut sym) = (0u64, 0u64, 0u64);
+    let (mut m, mut pct, mut sym, mut hex) = (0u64, 0u64, 0u64, 0u64);
     for k in 0..2 {
         // SAFETY: the two unaligned 32-byte loads read exactly the 64 bytes of `block`.
         let x = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k) as *const __m256i) };
@@ -421,23 +459,32 @@ unsafe fn masks64_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
         sym |= u64::from(!(_mm256_movemask_epi8(no_sym) as u32)) << (32 * k);
         let is_pct = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'%' as i8));
         pct |= u64::from(_mm256_movemask_epi8(is_pct) as u32) << (32 * k);
+        let no_hex = _mm256_cmpeq_epi8(
+            _mm256_and_si256(both, _mm256_set1_epi8(1 | 32)),
+            _mm256_setzero_si256(),
+        );
+        hex |= u64::from(!(_mm256_movemask_epi8(no_hex) as u32)) << (32 * k);
     }
-    (m, pct, sym)
+    (m, escapes(pct, hex), sym)
 }
 
-/// Bits `j` set where `block[j]` is in the base64 or base64url alphabet, and where it is `%`.
+/// Bits `j` set where `block[j]` is in the base64 or base64url alphabet, where it is a `%` that
+/// may start an escape ([`escapes`]), and where it is one of `+/-_`.
 #[cfg(not(target_arch = "x86_64"))]
 fn masks64(block: &[u8; 64]) -> (u64, u64, u64) {
-    block
-        .iter()
-        .enumerate()
-        .fold((0, 0, 0), |(m, pct, sym), (j, &b)| {
-            (
-                m | (u64::from(in_alphabet(b)) << j),
-                pct | (u64::from(b == b'%') << j),
-                sym | (u64::from(matches!(b, b'+' | b'/' | b'-' | b'_')) << j),
-            )
-        })
+    let (m, pct, sym, hex) =
+        block
+            .iter()
+            .enumerate()
+            .fold((0, 0, 0, 0), |(m, pct, sym, hex), (j, &b)| {
+                (
+                    m | (u64::from(in_alphabet(b)) << j),
+                    pct | (u64::from(b == b'%') << j),
+                    sym | (u64::from(matches!(b, b'+' | b'/' | b'-' | b'_')) << j),
+                    hex | (u64::from(CLASS[b as usize] & HEX != 0) << j),
+                )
+            });
+    (m, escapes(pct, hex), sym)
 }
 
 /// What [`classify`] needs to know of an alphabet run.
@@ -605,8 +652,14 @@ fn classify(hay: &[u8], mut s: usize, e: usize, facts: Facts) -> Option<Run> {
     })
 }
 
-/// The percent-encoded run around the `%` at `p`, if it starts an escape and is not part of the
-/// run that ended at `floor`; `floor` moves to the end of the run found.
+/// The percent-encoded run around the `%` at `p`, if it starts an escape that can begin text and
+/// is not part of the run that ended at `floor`; `floor` moves to the end of the run found.
+///
+/// An escape can begin text if its byte is printable ASCII, a tab or a line break, or is the
+/// first byte of a UTF-8 sequence and another escape follows. That leaves out `%eax`, `%ecx`
+/// and the like in assembly, `%def` in format strings and `%16` in arithmetic, which would
+/// otherwise be looked at byte by byte around (and often judged by a head of 16 bytes that
+/// holds no escape); a run whose escapes are all left out decodes to no text anyway.
 fn percent_run_at(hay: &[u8], p: usize, floor: &mut usize, out: &mut Vec<Run>) {
     if p < *floor || p + 2 >= hay.len() {
         return;
@@ -614,6 +667,20 @@ fn percent_run_at(hay: &[u8], p: usize, floor: &mut usize, out: &mut Vec<Run>) {
     if CLASS[hay[p + 1] as usize] & HEX == 0 || CLASS[hay[p + 2] as usize] & HEX == 0 {
         return;
     }
+    let byte = hex_val(hay[p + 1]) << 4 | hex_val(hay[p + 2]);
+    let text = match byte {
+        b'\t' | b'\n' | b'\r' | 0x20..=0x7e => true,
+        0xc2..=0xf4 => hay.get(p + 3) == Some(&b'%'),
+        _ => false,
+    };
+    if text {
+        percent_run_around(hay, p, floor, out);
+    }
+}
+
+/// The percent-encoded run around the escape at `p` (see [`percent_run_at`]).
+#[inline(never)]
+fn percent_run_around(hay: &[u8], p: usize, floor: &mut usize, out: &mut Vec<Run>) {
     let mut s = p;
     while s > *floor && CLASS[hay[s - 1] as usize] & FORM != 0 {
         s -= 1;
@@ -789,7 +856,13 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
         }
     }
     const HEAD: usize = 16;
-    let end = run.end.min(run.start + HEAD);
+    let end = match run.encoding {
+        // Up to three bytes an escape. An escape cut at the end reads as a literal `%` (after a
+        // UTF-8 sequence's first byte, an error), but past the 16 bytes judged: before it,
+        // `e` escapes and `46 - 3e` other bytes, at least 16 bytes.
+        Encoding::Percent => run.end.min(run.start + 3 * HEAD),
+        _ => run.end.min(run.start + HEAD),
+    };
     let head = Run {
         start: run.start,
         end,
@@ -1183,6 +1256,66 @@ mod tests {
         assert!(runs(b"a short SGVsbG8= run").is_empty());
         assert!(runs(b"averyveryverylongidentifierwithoutcaps here").is_empty());
         assert!(runs(b"printf(\"%d %s\\n\", x, y); 100% done").is_empty());
+    }
+
+    /// Escapes of bytes that begin no text do not make a percent run: registers in assembly,
+    /// format strings, arithmetic. Escapes of UTF-8 sequences and of ASCII do, also where the
+    /// first 16 bytes end inside an escape.
+    #[test]
+    fn percent_runs_begin_with_text() {
+        for hay in [
+            "movl (%rax,%r12,1),%eax\n\taddl 32+128(%rsp),%edx",
+            "printf(\"%def%02x %016llx\", a, b); x = (n+2)%16;",
+            "lone=%e9continuation%80%80%80",
+        ] {
+            assert!(runs(hay.as_bytes()).is_empty(), "{hay}");
+        }
+        for (hay, decoded) in [
+            (
+                "see wiki/Aho%E2%80%93Corasick_algorithm",
+                "wiki/Aho\u{2013}Corasick_algorithm",
+            ),
+            (
+                "next=https%3A%2F%2Fexample.org%2Fhome",
+                "next=https://example.org/home",
+            ),
+            ("q=line%0Aanother%09line", "q=line\nanother\tline"),
+        ] {
+            let r = runs(hay.as_bytes());
+            assert_eq!(r.len(), 1, "{hay} {r:?}");
+            let mut out = Vec::new();
+            assert!(decode(hay.as_bytes(), &r[0], &mut out));
+            assert_eq!(String::from_utf8_lossy(&out), decoded, "{hay}");
+        }
+    }
+
+    /// The portable block masks (SSE2 on x86_64) agree with the AVX2 ones, which the block
+    /// finder uses wherever it can, so the tests above check the portable ones only there.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn portable_masks_equal_avx2_masks() {
+        if !has_avx2() {
+            return;
+        }
+        let mut next = xorshift(0x5851_f42d_4c95_7f2d);
+        const BYTES: &[u8] = b"%%%0123456789abcdefABCDEFxyzXYZ+/-_=.,;: \n\t\x00\x7f\x80\xe2\xff";
+        for _ in 0..20_000 {
+            let mut block = [0u8; 64];
+            for b in &mut block {
+                *b = match next() % 4 {
+                    0 => next() as u8,
+                    _ => BYTES[(next() % BYTES.len() as u64) as usize],
+                };
+            }
+            // SAFETY: the CPU has AVX2 (checked above).
+            let avx2 = unsafe { masks64_avx2(&block) };
+            assert_eq!(
+                masks64(&block),
+                avx2,
+                "{:?}",
+                String::from_utf8_lossy(&block)
+            );
+        }
     }
 
     #[test]
