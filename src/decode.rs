@@ -193,6 +193,11 @@ const B64ANY: u8 = STD | URL;
 /// runs around each `%` (not sorted against each other).
 fn find_block_runs(hay: &[u8], out: &mut Vec<Run>) {
     #[cfg(target_arch = "x86_64")]
+    if has_avx512() {
+        // SAFETY: the CPU supports these (checked just above; the answers are cached).
+        return unsafe { find_block_runs_avx512(hay, out) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if has_avx2() {
         // SAFETY: the CPU supports these (checked just above; the answers are cached).
         return unsafe { find_block_runs_avx2(hay, out) };
@@ -222,6 +227,31 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
         hay,
         out,
         |b| unsafe { masks64_avx2(b) },
+        |w| Some(unsafe { run_masks_avx2(w) }),
+    );
+}
+
+/// Whether the CPU has what [`find_block_runs_avx512`] needs.
+#[cfg(target_arch = "x86_64")]
+fn has_avx512() -> bool {
+    has_avx2()
+        && std::is_x86_feature_detected!("avx512f")
+        && std::is_x86_feature_detected!("avx512bw")
+        && std::is_x86_feature_detected!("avx512vbmi")
+}
+
+/// [`find_block_runs`] with the block masks of [`masks64_avx512`].
+///
+/// # Safety
+/// The CPU must support what [`has_avx512`] checks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,lzcnt,popcnt,avx512f,avx512bw,avx512vbmi")]
+unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
+    // SAFETY: the caller guarantees the features.
+    block_runs(
+        hay,
+        out,
+        |b| unsafe { masks64_avx512(b) },
         |w| Some(unsafe { run_masks_avx2(w) }),
     );
 }
@@ -465,6 +495,49 @@ unsafe fn masks64_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
         );
         hex |= u64::from(!(_mm256_movemask_epi8(no_hex) as u32)) << (32 * k);
     }
+    (m, escapes(pct, hex), sym)
+}
+
+/// Classes of the ASCII bytes for [`masks64_avx512`]: 1 base64 or base64url alphabet, 2 one of
+/// `+/-_`, 4 hex digit.
+#[cfg(target_arch = "x86_64")]
+static ASCII_CLASS: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = CLASS[b];
+        let sym = matches!(b as u8, b'+' | b'/' | b'-' | b'_');
+        t[b] = (c & B64ANY != 0) as u8 | 2 * sym as u8 | 4 * (c & HEX != 0) as u8;
+        b += 1;
+    }
+    t
+};
+
+/// [`masks64`] with AVX-512: one 64-byte register, its bytes classed by a lookup in a table of
+/// 128 bytes (VBMI), the masks read straight into 64-bit mask registers.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW and VBMI.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+#[inline]
+unsafe fn masks64_avx512(block: &[u8; 64]) -> (u64, u64, u64) {
+    use std::arch::x86_64::*;
+    // SAFETY: the loads read the 64 bytes of `block` and the two halves of `ASCII_CLASS`.
+    let (x, lo, hi) = unsafe {
+        (
+            _mm512_loadu_si512(block.as_ptr().cast()),
+            _mm512_loadu_si512(ASCII_CLASS.as_ptr().cast()),
+            _mm512_loadu_si512(ASCII_CLASS.as_ptr().add(64).cast()),
+        )
+    };
+    // The lookup ignores bit 7 of the index: bytes above 127 read the class of another byte.
+    let class = _mm512_permutex2var_epi8(lo, x, hi);
+    let ascii = !_mm512_movepi8_mask(x);
+    let m = _mm512_test_epi8_mask(class, _mm512_set1_epi8(1)) & ascii;
+    let sym = _mm512_test_epi8_mask(class, _mm512_set1_epi8(2)) & ascii;
+    let hex = _mm512_test_epi8_mask(class, _mm512_set1_epi8(4)) & ascii;
+    let pct = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(b'%' as i8));
     (m, escapes(pct, hex), sym)
 }
 
@@ -1315,6 +1388,11 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(&block)
             );
+            if has_avx512() {
+                // SAFETY: the CPU has AVX-512 (checked just now).
+                let avx512 = unsafe { masks64_avx512(&block) };
+                assert_eq!(avx512, avx2, "{:?}", String::from_utf8_lossy(&block));
+            }
         }
     }
 
