@@ -199,10 +199,10 @@ fn find_block_runs(hay: &[u8], out: &mut Vec<Run>) {
     }
     #[cfg(target_arch = "x86_64")]
     if has_avx2() {
-        // SAFETY: the CPU supports these (checked just above; the answers are cached).
+        // SAFETY: as above.
         return unsafe { find_block_runs_avx2(hay, out) };
     }
-    block_runs(hay, out, masks64, |_| None);
+    Looker::new(hay, |_| None).blocks(0, 0, 0, masks64, out);
 }
 
 /// Whether the CPU has what [`find_block_runs_avx2`] needs.
@@ -218,17 +218,13 @@ fn has_avx2() -> bool {
 /// the bit-counting instructions (without them `count_ones` is a dozen instructions).
 ///
 /// # Safety
-/// The CPU must support AVX2, BMI1, LZCNT and POPCNT.
+/// The CPU must support what [`has_avx2`] checks.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,lzcnt,popcnt")]
 unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
     // SAFETY: the caller guarantees the features.
-    block_runs(
-        hay,
-        out,
-        |b| unsafe { masks64_avx2(b) },
-        |w| Some(unsafe { run_masks_avx2(w) }),
-    );
+    let mut looker = Looker::new(hay, |w| Some(unsafe { run_masks_avx2(w) }));
+    looker.blocks(0, 0, 0, |b| unsafe { masks64_avx2(b) }, out);
 }
 
 /// Whether the CPU has what [`find_block_runs_avx512`] needs.
@@ -238,100 +234,265 @@ fn has_avx512() -> bool {
         && std::is_x86_feature_detected!("avx512f")
         && std::is_x86_feature_detected!("avx512bw")
         && std::is_x86_feature_detected!("avx512vbmi")
+        && std::is_x86_feature_detected!("avx512cd")
+        && std::is_x86_feature_detected!("avx512vpopcntdq")
 }
 
-/// [`find_block_runs`] with the block masks of [`masks64_avx512`].
+/// [`find_block_runs`] with AVX-512: the block masks of [`masks64_avx512`], and the work
+/// between them done for eight blocks at once, one block in each 64-bit lane of a register.
+///
+/// The single-block loop ([`Looker::blocks`]) spends more on that work than on the masks: the
+/// counts of leading and trailing alphabet bytes, the run carried from block to block, the
+/// shifts that find 20 alphabet bytes in a row, and a branch at the end of all that. Here the
+/// lanes give, without a branch, the blocks where something may start or end: an escape, a run
+/// of [`MIN_RUN`] bytes inside, or the end of a long run with few `+/-_`. Only those are looked
+/// at (about one in eight on source code). Eight blocks in which one is all alphabet (a long
+/// run, rare in source code) go block by block: their carry is a sum along the blocks.
 ///
 /// # Safety
 /// The CPU must support what [`has_avx512`] checks.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,bmi1,lzcnt,popcnt,avx512f,avx512bw,avx512vbmi")]
+#[target_feature(
+    enable = "avx2,bmi1,lzcnt,popcnt,avx512f,avx512bw,avx512vbmi,avx512cd,avx512vpopcntdq"
+)]
 unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
-    // SAFETY: the caller guarantees the features.
-    block_runs(
-        hay,
-        out,
-        |b| unsafe { masks64_avx512(b) },
-        |w| Some(unsafe { run_masks_avx2(w) }),
-    );
+    use std::arch::x86_64::*;
+    /// Blocks in a group: the lane work of all, then a look at the marked ones.
+    const GROUP: usize = 64;
+    // SAFETY: the caller guarantees the features, for every intrinsic below; the loads and
+    // stores are of whole local arrays of eight `u64`.
+    unsafe {
+        let mut looker = Looker::new(hay, |w| Some(run_masks_avx2(w)));
+        let ones = _mm512_set1_epi64(-1);
+        // The last block's carry in every lane.
+        let (mut carry, mut carry_syms) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        let (mut ms, mut pcts, mut syms) = ([0u64; GROUP], [0u64; GROUP], [0u64; GROUP]);
+        let (mut carries, mut carries_syms) = ([0u64; GROUP], [0u64; GROUP]);
+        let mut i = 0;
+        while i + 64 * GROUP <= hay.len() {
+            // The masks of all blocks first: a load of eight masks just stored would wait for
+            // the stores.
+            let mut hexes = [0u64; GROUP];
+            for k in 0..GROUP {
+                let at = i + 64 * k;
+                let block: &[u8; 64] = hay[at..at + 64].try_into().expect("64 bytes");
+                (ms[k], pcts[k], syms[k], hexes[k]) = raw_masks64_avx512(block);
+            }
+            let mut marked = 0u64;
+            for g in (0..GROUP).step_by(8) {
+                let lanes = |v: &[u64]| _mm512_loadu_si512(v.as_ptr().cast());
+                let (m, sym, hex) = (lanes(&ms[g..]), lanes(&syms[g..]), lanes(&hexes[g..]));
+                // `escapes`, lane by lane.
+                let pct = _mm512_and_si512(
+                    lanes(&pcts[g..]),
+                    _mm512_or_si512(
+                        _mm512_and_si512(_mm512_srli_epi64(hex, 1), _mm512_srli_epi64(hex, 2)),
+                        _mm512_set1_epi64(3 << 62),
+                    ),
+                );
+                _mm512_storeu_si512(pcts[g..].as_mut_ptr().cast(), pct);
+                if _mm512_cmpeq_epi64_mask(m, ones) != 0 {
+                    // A block all alphabet carries the sum of the runs before it: block by
+                    // block, each looked at.
+                    let (mut c, mut cs) = (
+                        _mm512_cvtsi512_si32(carry) as u32 as usize,
+                        _mm512_cvtsi512_si32(carry_syms) as u32 as usize,
+                    );
+                    for k in g..g + 8 {
+                        (carries[k], carries_syms[k]) = (c as u64, cs as u64);
+                        let b = Block {
+                            m: ms[k],
+                            pct: pcts[k],
+                            sym: syms[k],
+                            carry: c,
+                            carry_syms: cs,
+                        };
+                        (c, cs) = b.carry_out();
+                    }
+                    marked |= 0xff << g;
+                    carry = _mm512_set1_epi64(c as i64);
+                    carry_syms = _mm512_set1_epi64(cs as i64);
+                    continue;
+                }
+                // Lane by lane, as `Looker::look` and `Block::carry_out` do with one block
+                // (none is all alphabet: `head` and `top` are below 64).
+                let not_m = _mm512_xor_si512(m, ones);
+                // Trailing ones of `m`: the bits below its lowest clear bit.
+                let head = _mm512_popcnt_epi64(_mm512_and_si512(
+                    m,
+                    _mm512_sub_epi64(not_m, _mm512_set1_epi64(1)),
+                ));
+                let top = _mm512_lzcnt_epi64(not_m);
+                let above_head = _mm512_sllv_epi64(ones, head);
+                let below_top = _mm512_srlv_epi64(ones, top);
+                let rest = _mm512_and_si512(_mm512_and_si512(m, above_head), below_top);
+                let mut x = rest;
+                x = _mm512_and_si512(x, _mm512_srli_epi64(x, 1));
+                x = _mm512_and_si512(x, _mm512_srli_epi64(x, 2));
+                x = _mm512_and_si512(x, _mm512_srli_epi64(x, 4));
+                x = _mm512_and_si512(x, _mm512_srli_epi64(x, 8));
+                x = _mm512_and_si512(x, _mm512_srli_epi64(x, 4));
+                let inside = _mm512_test_epi64_mask(x, x);
+                let top_syms = _mm512_popcnt_epi64(_mm512_andnot_si512(below_top, sym));
+                // What each block carries in: the last block's carry, then the lanes' own.
+                let carry_in = _mm512_alignr_epi64(top, carry, 7);
+                let carry_syms_in = _mm512_alignr_epi64(top_syms, carry_syms, 7);
+                let run = _mm512_add_epi64(carry_in, head);
+                let head_syms = _mm512_popcnt_epi64(_mm512_andnot_si512(above_head, sym));
+                let run_syms = _mm512_slli_epi64(_mm512_add_epi64(carry_syms_in, head_syms), 4);
+                let ends = _mm512_cmpge_epu64_mask(run, _mm512_set1_epi64(MIN_RUN as i64))
+                    & _mm512_cmple_epu64_mask(run_syms, run);
+                let look = _mm512_test_epi64_mask(pct, pct) | ends | inside;
+                marked |= u64::from(look) << g;
+                _mm512_storeu_si512(carries[g..].as_mut_ptr().cast(), carry_in);
+                _mm512_storeu_si512(carries_syms[g..].as_mut_ptr().cast(), carry_syms_in);
+                let last = _mm512_set1_epi64(7);
+                carry = _mm512_permutexvar_epi64(last, top);
+                carry_syms = _mm512_permutexvar_epi64(last, top_syms);
+            }
+            while marked != 0 {
+                let k = marked.trailing_zeros() as usize;
+                let b = Block {
+                    m: ms[k],
+                    pct: pcts[k],
+                    sym: syms[k],
+                    carry: carries[k] as usize,
+                    carry_syms: carries_syms[k] as usize,
+                };
+                looker.look(i + 64 * k, 64, b, out);
+                marked &= marked - 1;
+            }
+            i += 64 * GROUP;
+        }
+        let carry = _mm512_cvtsi512_si32(carry) as u32 as usize;
+        let carry_syms = _mm512_cvtsi512_si32(carry_syms) as u32 as usize;
+        looker.blocks(i, carry, carry_syms, |b| masks64_avx512(b), out);
+    }
 }
 
-/// The block loop, with `masks` turning 64 bytes into their alphabet bits, the bits of their
-/// `%` that may start an escape ([`escapes`]) and their `+/-_` bits, and `run_masks` the 64 bytes from a run's start into what [`classify`]
-/// needs (or `None`: classify byte by byte).
-#[inline(always)]
-fn block_runs(
-    hay: &[u8],
-    out: &mut Vec<Run>,
-    masks: impl Fn(&[u8; 64]) -> (u64, u64, u64),
-    run_masks: impl Fn(&[u8; 64]) -> Option<RunMasks>,
-) {
-    let push_run = |s: usize, e: usize, out: &mut Vec<Run>| {
-        let facts = match hay.get(s..s + 64) {
-            Some(w) if e - s <= 64 => {
-                let w: &[u8; 64] = w.try_into().expect("64 bytes");
-                run_masks(w).map(|m| m.facts(e - s))
-            }
-            _ => None,
-        };
-        let facts = facts.unwrap_or_else(|| Facts::of(&hay[s..e]));
-        // Judged here, while the run's bytes are still in the cache.
-        if let Some(run) = classify(hay, s, e, facts).filter(|run| plausible(hay, run)) {
-            out.push(run);
-        }
-    };
-    let n = hay.len();
-    // Bytes of the alphabet just before the current block (a run that may go on in it), and
-    // how many of them are `+/-_`.
-    let mut carry = 0usize;
-    let mut carry_syms = 0usize;
-    // Where the last percent run ended (a `%` before it was part of it).
-    let mut pct_floor = 0;
-    let mut i = 0;
-    while i < n {
-        let (m, pct, sym, len) = if i + 64 <= n {
-            let block: &[u8; 64] = hay[i..i + 64].try_into().expect("64 bytes");
-            let (m, pct, sym) = masks(block);
-            (m, pct, sym, 64)
+/// What the block loops know of a block: its alphabet, escape and `+/-_` bits (see
+/// [`masks64`]), and the alphabet bytes just before it (a run that may go on in it) with how
+/// many of them are `+/-_`.
+#[derive(Clone, Copy)]
+struct Block {
+    m: u64,
+    pct: u64,
+    sym: u64,
+    carry: usize,
+    carry_syms: usize,
+}
+
+impl Block {
+    /// What the block carries into the next: a run that reaches its end. Bits past a short
+    /// last block are clear, so it carries nothing.
+    #[inline(always)]
+    fn carry_out(&self) -> (usize, usize) {
+        if self.m == u64::MAX {
+            (
+                self.carry + 64,
+                self.carry_syms + self.sym.count_ones() as usize,
+            )
         } else {
+            let top = self.m.leading_ones() as usize;
+            let syms = (self.sym & !(u64::MAX >> top)).count_ones() as usize;
+            (top, syms)
+        }
+    }
+}
+
+/// The work of the block loops on one block, with `run_masks` turning the 64 bytes from a
+/// run's start into what [`classify`] needs (or `None`: classify byte by byte).
+struct Looker<'h, R> {
+    hay: &'h [u8],
+    run_masks: R,
+    /// Where the last percent run ended (a `%` before it was part of it).
+    pct_floor: usize,
+}
+
+impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
+    #[inline(always)]
+    fn new(hay: &'h [u8], run_masks: R) -> Self {
+        Looker {
+            hay,
+            run_masks,
+            pct_floor: 0,
+        }
+    }
+
+    /// The blocks from `i` (a multiple of 64) to the end, `carry` alphabet bytes before `i`,
+    /// `carry_syms` of them `+/-_`, with `masks` turning 64 bytes into their bits (see
+    /// [`masks64`]).
+    #[inline(always)]
+    fn blocks(
+        &mut self,
+        mut i: usize,
+        mut carry: usize,
+        mut carry_syms: usize,
+        masks: impl Fn(&[u8; 64]) -> (u64, u64, u64),
+        out: &mut Vec<Run>,
+    ) {
+        let hay = self.hay;
+        let n = hay.len();
+        while i + 64 <= n {
+            let (m, pct, sym) = masks(hay[i..i + 64].try_into().expect("64 bytes"));
+            let b = Block {
+                m,
+                pct,
+                sym,
+                carry,
+                carry_syms,
+            };
+            self.look(i, 64, b, out);
+            (carry, carry_syms) = b.carry_out();
+            i += 64;
+        }
+        if i < n {
             let tail = &hay[i..];
             let bits = |f: fn(u8) -> bool| {
                 tail.iter()
                     .enumerate()
                     .fold(0u64, |m, (j, &b)| m | (u64::from(f(b)) << j))
             };
-            let sym = bits(|b| matches!(b, b'+' | b'/' | b'-' | b'_'));
             let hex = bits(|b| CLASS[b as usize] & HEX != 0);
-            let pct = escapes(bits(|b| b == b'%'), hex);
-            (bits(in_alphabet), pct, sym, tail.len())
-        };
-        let mut p = pct;
+            let b = Block {
+                // Bits past the tail are clear: a run that reaches the end is inside.
+                m: bits(in_alphabet),
+                pct: escapes(bits(|b| b == b'%'), hex),
+                sym: bits(|b| matches!(b, b'+' | b'/' | b'-' | b'_')),
+                carry,
+                carry_syms,
+            };
+            self.look(i, n - i, b, out);
+        } else if carry >= MIN_RUN {
+            self.push_run(n - carry, n, out);
+        }
+    }
+
+    /// The runs that start or end in block `b` at `i`, of `len` bytes (64 but for the last),
+    /// but not one that reaches its end; and the percent runs around its escapes.
+    #[inline(always)]
+    fn look(&mut self, i: usize, len: usize, b: Block, out: &mut Vec<Run>) {
+        let mut p = b.pct;
         while p != 0 {
-            percent_run_at(hay, i + p.trailing_zeros() as usize, &mut pct_floor, out);
+            let at = i + p.trailing_zeros() as usize;
+            percent_run_at(self.hay, at, &mut self.pct_floor, out);
             p &= p - 1;
         }
-        if m == u64::MAX {
-            carry += 64;
-            carry_syms += sym.count_ones() as usize;
-            i += 64;
-            continue;
+        if b.m == u64::MAX && len == 64 {
+            return;
         }
         // A run with more than one `+/-_` in 16 bytes is not base64 (see `classify`): the
         // symbol bits are enough to drop most identifiers without a call.
-        let syms = |bits: u64| (sym & bits).count_ones() as usize;
-        // The run that starts in an earlier block ends here, after `head` bytes.
-        let head = m.trailing_ones() as usize;
-        let run = carry + head;
-        if run >= MIN_RUN && (carry_syms + syms((1u64 << head) - 1)) * 16 <= run {
-            push_run(i - carry, i + head, out);
+        let syms = |bits: u64| (b.sym & bits).count_ones() as usize;
+        // The run that starts in an earlier block ends here, after `head` (< 64) bytes.
+        let head = b.m.trailing_ones() as usize;
+        let run = b.carry + head;
+        if run >= MIN_RUN && (b.carry_syms + syms((1u64 << head) - 1)) * 16 <= run {
+            self.push_run(i - b.carry, i + head, out);
         }
-        // A run that reaches the block's end goes on into the next block (`top` < 64: bit
-        // `head` is clear). Bits past a short last block are clear, so `top` is 0 there.
-        let top = m.leading_ones() as usize;
-        carry = top;
-        carry_syms = syms(!(u64::MAX >> top));
-        let rest = m & !((1u64 << head) - 1) & (u64::MAX >> top);
         // Runs inside the block: `x` keeps a bit where MIN_RUN (20) alphabet bytes start.
+        let top = b.m.leading_ones() as usize;
+        let rest = b.m & !((1u64 << head) - 1) & (u64::MAX >> top);
         let mut x = rest;
         x &= x >> 1;
         x &= x >> 2;
@@ -343,14 +504,28 @@ fn block_runs(
             let e = s + (!(rest >> s)).trailing_zeros() as usize;
             let below_e = if e >= 64 { u64::MAX } else { (1u64 << e) - 1 };
             if syms(below_e & !((1u64 << s) - 1)) * 16 <= e - s {
-                push_run(i + s, i + e, out);
+                self.push_run(i + s, i + e, out);
             }
             x &= !below_e;
         }
-        i += len;
     }
-    if carry >= MIN_RUN {
-        push_run(n - carry, n, out);
+
+    /// Classify the alphabet run `s..e` and keep it if it is a plausible encoding.
+    #[inline(always)]
+    fn push_run(&self, s: usize, e: usize, out: &mut Vec<Run>) {
+        let hay = self.hay;
+        let facts = match hay.get(s..s + 64) {
+            Some(w) if e - s <= 64 => {
+                let w: &[u8; 64] = w.try_into().expect("64 bytes");
+                (self.run_masks)(w).map(|m| m.facts(e - s))
+            }
+            _ => None,
+        };
+        let facts = facts.unwrap_or_else(|| Facts::of(&hay[s..e]));
+        // Judged here, while the run's bytes are still in the cache.
+        if let Some(run) = classify(hay, s, e, facts).filter(|run| plausible(hay, run)) {
+            out.push(run);
+        }
     }
 }
 
@@ -507,7 +682,7 @@ static ASCII_CLASS: [u8; 128] = {
     while b < 128 {
         let c = CLASS[b];
         let sym = matches!(b as u8, b'+' | b'/' | b'-' | b'_');
-        t[b] = (c & B64ANY != 0) as u8 | 2 * sym as u8 | 4 * (c & HEX != 0) as u8;
+        t[b] = (c & B64ANY != 0) as u8 | (2 * sym as u8) | (4 * (c & HEX != 0) as u8);
         b += 1;
     }
     t
@@ -522,6 +697,19 @@ static ASCII_CLASS: [u8; 128] = {
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 #[inline]
 unsafe fn masks64_avx512(block: &[u8; 64]) -> (u64, u64, u64) {
+    // SAFETY: the caller guarantees the features.
+    let (m, pct, sym, hex) = unsafe { raw_masks64_avx512(block) };
+    (m, escapes(pct, hex), sym)
+}
+
+/// [`masks64_avx512`] before [`escapes`]: the alphabet, `%`, `+/-_` and hex digit bits.
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW and VBMI.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+#[inline]
+unsafe fn raw_masks64_avx512(block: &[u8; 64]) -> (u64, u64, u64, u64) {
     use std::arch::x86_64::*;
     // SAFETY: the loads read the 64 bytes of `block` and the two halves of `ASCII_CLASS`.
     let (x, lo, hi) = unsafe {
@@ -538,7 +726,7 @@ unsafe fn masks64_avx512(block: &[u8; 64]) -> (u64, u64, u64) {
     let sym = _mm512_test_epi8_mask(class, _mm512_set1_epi8(2)) & ascii;
     let hex = _mm512_test_epi8_mask(class, _mm512_set1_epi8(4)) & ascii;
     let pct = _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(b'%' as i8));
-    (m, escapes(pct, hex), sym)
+    (m, pct, sym, hex)
 }
 
 /// Bits `j` set where `block[j]` is in the base64 or base64url alphabet, where it is a `%` that
@@ -690,7 +878,7 @@ fn classify(hay: &[u8], mut s: usize, e: usize, facts: Facts) -> Option<Run> {
         return None;
     }
     let hex = |s: usize| {
-        ((e - s) >= MIN_HEX && (e - s) % 2 == 0).then_some(Run {
+        ((e - s) >= MIN_HEX && (e - s).is_multiple_of(2)).then_some(Run {
             start: s,
             end: e,
             encoding: Encoding::Hex,
@@ -838,7 +1026,7 @@ pub fn decode(hay: &[u8], run: &Run, out: &mut Vec<u8>) -> bool {
             true
         }
         Encoding::Hex => {
-            if src.len() % 2 != 0 {
+            if !src.len().is_multiple_of(2) {
                 return false;
             }
             out.reserve(src.len() / 2);
@@ -1165,34 +1353,36 @@ mod tests {
         assert!(runs(b"x = Win32_System_Com_StructuredStorage;").is_empty());
     }
 
+    /// The runs of `hay` found byte by byte (and `memchr` for the `%` bytes).
+    fn naive(hay: &[u8]) -> Vec<Run> {
+        let mut out = Vec::new();
+        let mut floor = 0;
+        for p in memchr::memchr_iter(b'%', hay) {
+            percent_run_at(hay, p, &mut floor, &mut out);
+        }
+        let mut i = 0;
+        while i < hay.len() {
+            if !in_alphabet(hay[i]) {
+                i += 1;
+                continue;
+            }
+            let s = i;
+            while i < hay.len() && in_alphabet(hay[i]) {
+                i += 1;
+            }
+            if i - s >= MIN_RUN {
+                let run = classify(hay, s, i, Facts::of(&hay[s..i]));
+                out.extend(run.filter(|run| plausible(hay, run)));
+            }
+        }
+        merge(&mut out, 0);
+        out
+    }
+
     /// The block-mask finder agrees with the obvious byte-by-byte one (and `memchr` for the
     /// `%` bytes) on runs of every length at every offset around block boundaries.
     #[test]
     fn block_finder_matches_naive() {
-        fn naive(hay: &[u8]) -> Vec<Run> {
-            let mut out = Vec::new();
-            let mut floor = 0;
-            for p in memchr::memchr_iter(b'%', hay) {
-                percent_run_at(hay, p, &mut floor, &mut out);
-            }
-            let mut i = 0;
-            while i < hay.len() {
-                if !in_alphabet(hay[i]) {
-                    i += 1;
-                    continue;
-                }
-                let s = i;
-                while i < hay.len() && in_alphabet(hay[i]) {
-                    i += 1;
-                }
-                if i - s >= MIN_RUN {
-                    let run = classify(hay, s, i, Facts::of(&hay[s..i]));
-                    out.extend(run.filter(|run| plausible(hay, run)));
-                }
-            }
-            merge(&mut out, 0);
-            out
-        }
         let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_%%.=";
         for round in 0..5000 {
@@ -1219,7 +1409,7 @@ mod tests {
                     for (j, b) in hay.iter_mut().skip(at).take(n).enumerate() {
                         *b = match b"aGVsbG8gd29ybGQs".get(j) {
                             Some(&c) => c,
-                            None if next() % rate == 0 => b'/',
+                            None if next().is_multiple_of(rate) => b'/',
                             None => A[(next() % 62) as usize],
                         };
                     }
@@ -1237,6 +1427,73 @@ mod tests {
                 String::from_utf8_lossy(&hay)
             );
         }
+    }
+
+    /// Each block loop (portable, AVX2 and AVX-512, the CPU allowing) agrees with the
+    /// byte-by-byte finder on inputs of many blocks: the AVX-512 loop takes 64 blocks at a time
+    /// and eight in one register. Runs of every kind cross block and group edges, some span
+    /// whole blocks, some are dense with `+/-_`, and escapes sit on the last bytes of blocks.
+    #[test]
+    fn every_block_loop_matches_naive_on_long_inputs() {
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
+        let text = b"aGVsbG8gd29ybGQsIHRoaXMgaXMgdGV4dA";
+        type Finder = fn(&[u8], &mut Vec<Run>);
+        let mut loops: Vec<(&str, Finder)> = vec![("portable", |h, o| {
+            Looker::new(h, |_| None).blocks(0, 0, 0, masks64, o)
+        })];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if has_avx2() {
+                // SAFETY: the CPU has what the loop needs (checked just now).
+                loops.push(("avx2", |h, o| unsafe { find_block_runs_avx2(h, o) }));
+            }
+            if has_avx512() {
+                // SAFETY: as above.
+                loops.push(("avx512", |h, o| unsafe { find_block_runs_avx512(h, o) }));
+            }
+        }
+        let mut found = 0;
+        for round in 0..300 {
+            let len = (next() % 20_000) as usize;
+            let mut hay: Vec<u8> = (0..len)
+                .map(|_| b"int x = foo(bar);\n"[(next() % 18) as usize])
+                .collect();
+            for _ in 0..(next() % 40) {
+                let at = (next() % (len as u64 + 1)) as usize;
+                let n = match next() % 4 {
+                    0 => (next() % 400) as usize,
+                    _ => (next() % 80) as usize,
+                };
+                let kind = next() % 5;
+                for (j, b) in hay.iter_mut().skip(at).take(n).enumerate() {
+                    *b = match kind {
+                        // Base64 of text, then random alphabet.
+                        0 => text.get(j).copied().unwrap_or(A[(next() % 62) as usize]),
+                        1 => b"0123456789abcdef"[(next() % 16) as usize],
+                        2 => A[(next() % A.len() as u64) as usize],
+                        // Percent escapes of text among form characters.
+                        3 if j % 3 == 0 => b'%',
+                        3 if j % 3 == 1 => b"2345"[(next() % 4) as usize],
+                        3 => b"0123456789ABCDEF"[(next() % 16) as usize],
+                        _ => b"snake_case_name/"[(next() % 16) as usize],
+                    };
+                }
+            }
+            // Escapes on the last bytes of some blocks.
+            for b in (62..hay.len()).step_by(64 * (1 + round % 5)) {
+                hay[b] = b'%';
+            }
+            let want = naive(&hay);
+            found += want.len();
+            for (name, find) in &loops {
+                let mut got = Vec::new();
+                find(&hay, &mut got);
+                merge(&mut got, 0);
+                assert_eq!(got, want, "round {round}, {name} loop");
+            }
+        }
+        assert!(found > 1000, "the inputs must hold runs: {found}");
     }
 
     /// `plausible` (with its 3-byte shortcut) says what its contract says of the decoded head:

@@ -267,8 +267,8 @@ pub fn log_lines(size: usize) -> (Vec<u8>, usize) {
             line % 7,
             line
         ));
-        if line % 4 == 0 {
-            if line % 8 == 0 {
+        if line.is_multiple_of(4) {
+            if line.is_multiple_of(8) {
                 out.push_str(&format!(
                     "WARN aws_access_key_id={} leaked\n",
                     aws_key_id(&mut rng)

@@ -197,7 +197,7 @@ impl AllowEntry {
 
     /// Whether `f` (with `rel_path`, its path relative to the scan root) matches, ignoring expiry.
     fn matches(&self, idx: u32, f: &Finding, rel_path: &str) -> bool {
-        (self.globs.as_ref().map_or(true, |g| g.is_match(rel_path)))
+        (self.globs.as_ref().is_none_or(|g| g.is_match(rel_path)))
             && (self.rules.is_empty() || self.rules.contains(&f.rule_id))
             && (!self.needs_secret() || f.policy.secret_hits.contains(&idx))
             && (self.fingerprints.is_empty() || self.fingerprints.contains(&f.fingerprint))

@@ -185,7 +185,7 @@ pub fn build(seed: u64, per_kind: usize) -> Corpus {
         let start = range(&mut g, 0, ctxs.len() - 1);
         let stride = [7usize, 5, 3, 1]
             .into_iter()
-            .find(|s| ctxs.len() % s != 0)
+            .find(|s| !ctxs.len().is_multiple_of(*s))
             .unwrap_or(1);
         // Credentials without a provider format are the most common leak: weigh them more.
         let n = if kind.provider.starts_with("generic") {
