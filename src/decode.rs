@@ -257,7 +257,7 @@ fn has_avx512() -> bool {
 )]
 unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
     use std::arch::x86_64::*;
-    /// Blocks in a group: the lane work of all, then a look at the marked ones.
+    /// Most blocks in a group: the lane work of all, then a look at the marked ones.
     const GROUP: usize = 64;
     // SAFETY: the caller guarantees the features, for every intrinsic below; the loads and
     // stores are of whole local arrays of eight `u64`.
@@ -269,17 +269,19 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
         let (mut ms, mut pcts, mut syms) = ([0u64; GROUP], [0u64; GROUP], [0u64; GROUP]);
         let (mut carries, mut carries_syms) = ([0u64; GROUP], [0u64; GROUP]);
         let mut i = 0;
-        while i + 64 * GROUP <= hay.len() {
+        while i + 512 <= hay.len() {
+            // Up to GROUP blocks, eight at a time.
+            let blocks = ((hay.len() - i) / 64).min(GROUP) & !7;
             // The masks of all blocks first: a load of eight masks just stored would wait for
             // the stores.
             let mut hexes = [0u64; GROUP];
-            for k in 0..GROUP {
+            for k in 0..blocks {
                 let at = i + 64 * k;
                 let block: &[u8; 64] = hay[at..at + 64].try_into().expect("64 bytes");
                 (ms[k], pcts[k], syms[k], hexes[k]) = raw_masks64_avx512(block);
             }
             let mut marked = 0u64;
-            for g in (0..GROUP).step_by(8) {
+            for g in (0..blocks).step_by(8) {
                 let lanes = |v: &[u64]| _mm512_loadu_si512(v.as_ptr().cast());
                 let (m, sym, hex) = (lanes(&ms[g..]), lanes(&syms[g..]), lanes(&hexes[g..]));
                 // `escapes`, lane by lane.
@@ -362,7 +364,7 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
                 looker.look(i + 64 * k, 64, b, out);
                 marked &= marked - 1;
             }
-            i += 64 * GROUP;
+            i += 64 * blocks;
         }
         let carry = _mm512_cvtsi512_si32(carry) as u32 as usize;
         let carry_syms = _mm512_cvtsi512_si32(carry_syms) as u32 as usize;
