@@ -264,24 +264,38 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
     unsafe {
         let mut looker = Looker::new(hay, |w| Some(run_masks_avx2(w)));
         let ones = _mm512_set1_epi64(-1);
+        let scalar = |v: __m512i| _mm_cvtsi128_si64(_mm512_castsi512_si128(v)) as usize;
         // The last block's carry in every lane.
         let (mut carry, mut carry_syms) = (_mm512_setzero_si512(), _mm512_setzero_si512());
         let (mut ms, mut pcts, mut syms) = ([0u64; GROUP], [0u64; GROUP], [0u64; GROUP]);
         let (mut carries, mut carries_syms) = ([0u64; GROUP], [0u64; GROUP]);
-        let mut i = 0;
-        while i + 512 <= hay.len() {
-            // Up to GROUP blocks, eight at a time.
-            let blocks = ((hay.len() - i) / 64).min(GROUP) & !7;
+        let mut hexes = [0u64; GROUP];
+        // The whole blocks, then the rest of `hay` (maybe nothing) padded with zeros, which
+        // are not in the alphabet: every run ends in a block.
+        let n = hay.len();
+        let mut pad = [0u8; 64];
+        pad[..n % 64].copy_from_slice(&hay[n - n % 64..]);
+        let total = n / 64 + 1;
+        let mut first = 0;
+        while first < total {
+            let blocks = (total - first).min(GROUP);
+            let i = 64 * first;
             // The masks of all blocks first: a load of eight masks just stored would wait for
             // the stores.
-            let mut hexes = [0u64; GROUP];
             for k in 0..blocks {
-                let at = i + 64 * k;
-                let block: &[u8; 64] = hay[at..at + 64].try_into().expect("64 bytes");
-                (ms[k], pcts[k], syms[k], hexes[k]) = raw_masks64_avx512(block);
+                let block: &[u8; 64] = match hay.get(i + 64 * k..i + 64 * k + 64) {
+                    Some(b) => b.try_into().expect("64 bytes"),
+                    None => &pad,
+                };
+                (ms[k], pcts[k], syms[k], hexes[k]) = masks64_avx512(block);
+            }
+            // Lanes past the last block: no alphabet, nothing carried out.
+            for k in blocks..blocks.next_multiple_of(8) {
+                (ms[k], pcts[k], syms[k], hexes[k]) = (0, 0, 0, 0);
             }
             let mut marked = 0u64;
             for g in (0..blocks).step_by(8) {
+                let valid = u64::MAX >> (64 - (blocks - g).min(8));
                 let lanes = |v: &[u64]| _mm512_loadu_si512(v.as_ptr().cast());
                 let (m, sym, hex) = (lanes(&ms[g..]), lanes(&syms[g..]), lanes(&hexes[g..]));
                 // `escapes`, lane by lane.
@@ -296,10 +310,7 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
                 if _mm512_cmpeq_epi64_mask(m, ones) != 0 {
                     // A block all alphabet carries the sum of the runs before it: block by
                     // block, each looked at.
-                    let (mut c, mut cs) = (
-                        _mm512_cvtsi512_si32(carry) as u32 as usize,
-                        _mm512_cvtsi512_si32(carry_syms) as u32 as usize,
-                    );
+                    let (mut c, mut cs) = (scalar(carry), scalar(carry_syms));
                     for k in g..g + 8 {
                         (carries[k], carries_syms[k]) = (c as u64, cs as u64);
                         let b = Block {
@@ -311,7 +322,7 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
                         };
                         (c, cs) = b.carry_out();
                     }
-                    marked |= 0xff << g;
+                    marked |= valid << g;
                     carry = _mm512_set1_epi64(c as i64);
                     carry_syms = _mm512_set1_epi64(cs as i64);
                     continue;
@@ -345,7 +356,7 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
                 let ends = _mm512_cmpge_epu64_mask(run, _mm512_set1_epi64(MIN_RUN as i64))
                     & _mm512_cmple_epu64_mask(run_syms, run);
                 let look = _mm512_test_epi64_mask(pct, pct) | ends | inside;
-                marked |= u64::from(look) << g;
+                marked |= (u64::from(look) & valid) << g;
                 _mm512_storeu_si512(carries[g..].as_mut_ptr().cast(), carry_in);
                 _mm512_storeu_si512(carries_syms[g..].as_mut_ptr().cast(), carry_syms_in);
                 let last = _mm512_set1_epi64(7);
@@ -364,11 +375,8 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
                 looker.look(i + 64 * k, 64, b, out);
                 marked &= marked - 1;
             }
-            i += 64 * blocks;
+            first += blocks;
         }
-        let carry = _mm512_cvtsi512_si32(carry) as u32 as usize;
-        let carry_syms = _mm512_cvtsi512_si32(carry_syms) as u32 as usize;
-        looker.blocks(i, carry, carry_syms, |b| masks64_avx512(b), out);
     }
 }
 
@@ -690,28 +698,16 @@ static ASCII_CLASS: [u8; 128] = {
     t
 };
 
-/// [`masks64`] with AVX-512: one 64-byte register, its bytes classed by a lookup in a table of
-/// 128 bytes (VBMI), the masks read straight into 64-bit mask registers.
+/// [`masks64`] with AVX-512, before [`escapes`]: the alphabet, `%`, `+/-_` and hex digit bits
+/// of one 64-byte register, its bytes classed by a lookup in a table of 128 bytes (VBMI), the
+/// masks read straight into 64-bit mask registers.
 ///
 /// # Safety
 /// The CPU must support AVX-512 F, BW and VBMI.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
 #[inline]
-unsafe fn masks64_avx512(block: &[u8; 64]) -> (u64, u64, u64) {
-    // SAFETY: the caller guarantees the features.
-    let (m, pct, sym, hex) = unsafe { raw_masks64_avx512(block) };
-    (m, escapes(pct, hex), sym)
-}
-
-/// [`masks64_avx512`] before [`escapes`]: the alphabet, `%`, `+/-_` and hex digit bits.
-///
-/// # Safety
-/// The CPU must support AVX-512 F, BW and VBMI.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-#[inline]
-unsafe fn raw_masks64_avx512(block: &[u8; 64]) -> (u64, u64, u64, u64) {
+unsafe fn masks64_avx512(block: &[u8; 64]) -> (u64, u64, u64, u64) {
     use std::arch::x86_64::*;
     // SAFETY: the loads read the 64 bytes of `block` and the two halves of `ASCII_CLASS`.
     let (x, lo, hi) = unsafe {
@@ -1649,7 +1645,8 @@ mod tests {
             );
             if has_avx512() {
                 // SAFETY: the CPU has AVX-512 (checked just now).
-                let avx512 = unsafe { masks64_avx512(&block) };
+                let (m, pct, sym, hex) = unsafe { masks64_avx512(&block) };
+                let avx512 = (m, escapes(pct, hex), sym);
                 assert_eq!(avx512, avx2, "{:?}", String::from_utf8_lossy(&block));
             }
         }
