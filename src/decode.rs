@@ -2,9 +2,9 @@
 //! cheaply, and decoding them into bytes worth scanning.
 //!
 //! The finder never runs a regex over every byte. For base64 and hex it turns each 64-byte block
-//! into a bit mask of alphabet bytes (AVX2 or SSE2 compares on x86_64) and finds runs of at least
-//! [`MIN_RUN`] set bits with a few shifts and ANDs; only the rare long runs are looked at byte by
-//! byte. Percent-encoding is found from the same blocks' `%` bytes followed by two hex digits,
+//! into a bit mask of alphabet bytes (an AVX-512 table lookup, AVX2 nibble lookups or SSE2
+//! compares on x86_64) and finds runs of at least [`MIN_RUN`] set bits with a few shifts and ANDs
+//! (with AVX-512, for eight blocks at once); only the rare long runs are looked at byte by byte. Percent-encoding is found from the same blocks' `%` bytes followed by two hex digits,
 //! and kept where an escape can begin text (not `%eax` in assembly nor `%16` in arithmetic).
 //!
 //! A decoding is kept only if it is worth scanning: mostly printable UTF-8 text, or the magic
@@ -260,7 +260,8 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
     /// Most blocks in a group: the lane work of all, then a look at the marked ones.
     const GROUP: usize = 64;
     // SAFETY: the caller guarantees the features, for every intrinsic below; the loads and
-    // stores are of whole local arrays of eight `u64`.
+    // stores are of eight `u64` from index `g` of arrays of GROUP, and `g` is a multiple of 8
+    // below GROUP, itself a multiple of 8.
     unsafe {
         let mut looker = Looker::new(hay, |w| Some(run_masks_avx2(w)));
         let ones = _mm512_set1_epi64(-1);
@@ -1437,6 +1438,7 @@ mod tests {
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
         let text = b"aGVsbG8gd29ybGQsIHRoaXMgaXMgdGV4dA";
         type Finder = fn(&[u8], &mut Vec<Run>);
+        #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
         let mut loops: Vec<(&str, Finder)> = vec![("portable", |h, o| {
             Looker::new(h, |_| None).blocks(0, 0, 0, masks64, o)
         })];
