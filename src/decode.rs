@@ -346,7 +346,22 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
                 x = _mm512_and_si512(x, _mm512_srli_epi64(x, 4));
                 x = _mm512_and_si512(x, _mm512_srli_epi64(x, 8));
                 x = _mm512_and_si512(x, _mm512_srli_epi64(x, 4));
-                let inside = _mm512_test_epi64_mask(x, x);
+                // The first run inside, from `s` (the lowest bit of `x`), `len` bytes long, is
+                // dropped as `Looker::look` drops it if it has too many `+/-_`; a block with
+                // such a run and no other is not looked at.
+                let one = _mm512_set1_epi64(1);
+                let s = _mm512_popcnt_epi64(_mm512_andnot_si512(x, _mm512_sub_epi64(x, one)));
+                let from_s = _mm512_srlv_epi64(rest, s);
+                let len =
+                    _mm512_popcnt_epi64(_mm512_andnot_si512(_mm512_add_epi64(from_s, one), from_s));
+                let first_syms = _mm512_popcnt_epi64(_mm512_andnot_si512(
+                    _mm512_sllv_epi64(ones, len),
+                    _mm512_srlv_epi64(sym, s),
+                ));
+                let first_ok = _mm512_cmple_epu64_mask(_mm512_slli_epi64(first_syms, 4), len);
+                let later = _mm512_and_si512(x, _mm512_sllv_epi64(ones, _mm512_add_epi64(s, len)));
+                let inside = _mm512_test_epi64_mask(x, x)
+                    & (first_ok | _mm512_test_epi64_mask(later, later));
                 let top_syms = _mm512_popcnt_epi64(_mm512_andnot_si512(below_top, sym));
                 // What each block carries in: the last block's carry, then the lanes' own.
                 let carry_in = _mm512_alignr_epi64(top, carry, 7);
@@ -1466,10 +1481,16 @@ mod tests {
                     _ => (next() % 80) as usize,
                 };
                 let kind = next() % 5;
+                // `+` and `/` near the most base64 may have (one in 16).
+                let rate = 12 + next() % 30;
                 for (j, b) in hay.iter_mut().skip(at).take(n).enumerate() {
                     *b = match kind {
-                        // Base64 of text, then random alphabet.
-                        0 => text.get(j).copied().unwrap_or(A[(next() % 62) as usize]),
+                        // Base64 of text, then random base64.
+                        0 => match text.get(j).filter(|_| j < 16) {
+                            Some(&c) => c,
+                            None if next() % rate == 0 => b"+/"[(next() % 2) as usize],
+                            None => A[(next() % 62) as usize],
+                        },
                         1 => b"0123456789abcdef"[(next() % 16) as usize],
                         2 => A[(next() % A.len() as u64) as usize],
                         // Percent escapes of text among form characters.
@@ -1478,6 +1499,12 @@ mod tests {
                         3 => b"0123456789ABCDEF"[(next() % 16) as usize],
                         _ => b"snake_case_name/"[(next() % 16) as usize],
                     };
+                }
+                // Runs stand apart from the words around them.
+                for edge in [at.wrapping_sub(1), at + n] {
+                    if let Some(b) = hay.get_mut(edge) {
+                        *b = b' ';
+                    }
                 }
             }
             // Escapes on the last bytes of some blocks.
