@@ -1488,7 +1488,7 @@ mod tests {
                         // Base64 of text, then random base64.
                         0 => match text.get(j).filter(|_| j < 16) {
                             Some(&c) => c,
-                            None if next() % rate == 0 => b"+/"[(next() % 2) as usize],
+                            None if next().is_multiple_of(rate) => b"+/"[(next() % 2) as usize],
                             None => A[(next() % 62) as usize],
                         },
                         1 => b"0123456789abcdef"[(next() % 16) as usize],
