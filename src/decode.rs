@@ -4,8 +4,9 @@
 //! The finder never runs a regex over every byte. For base64 and hex it turns each 64-byte block
 //! into a bit mask of alphabet bytes (an AVX-512 table lookup, AVX2 nibble lookups or SSE2
 //! compares on x86_64) and finds runs of at least [`MIN_RUN`] set bits with a few shifts and ANDs
-//! (with AVX-512, for eight blocks at once); only the rare long runs are looked at byte by byte. Percent-encoding is found from the same blocks' `%` bytes followed by two hex digits,
-//! and kept where an escape can begin text (not `%eax` in assembly nor `%16` in arithmetic).
+//! (with AVX-512, for eight blocks at once); only the rare long runs are looked at byte by byte.
+//! Percent-encoding is found from the same blocks' `%` bytes followed by two hex digits, and kept
+//! where an escape can begin text (not `%eax` in assembly nor `%16` in arithmetic).
 //!
 //! A decoding is kept only if it is worth scanning: mostly printable UTF-8 text, or the magic
 //! bytes of a compressed stream or archive (see [`crate::archive::sniff`]). Random base64 (image
@@ -494,8 +495,9 @@ impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
         }
     }
 
-    /// The runs that start or end in block `b` at `i`, of `len` bytes (64 but for the last),
-    /// but not one that reaches its end; and the percent runs around its escapes.
+    /// The runs that start or end in block `b` at `i`, of `len` bytes (64 but for the last;
+    /// the AVX-512 loop passes its zero-padded last block as 64), but not one that reaches its
+    /// end; and the percent runs around its escapes.
     #[inline(always)]
     fn look(&mut self, i: usize, len: usize, b: Block, out: &mut Vec<Run>) {
         let mut p = b.pct;
