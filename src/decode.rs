@@ -640,24 +640,16 @@ const LO_NIBBLE: [u8; 16] = {
     }
     t
 };
-const HI_NIBBLE: [u8; 16] = [
-    0,
-    0,
-    8,
-    1,
-    2 | 32,
-    4 | 16,
-    2 | 32,
-    4,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-    0,
-];
+const HI_NIBBLE: [u8; 16] = {
+    let mut t = [0u8; 16];
+    t[2] = 8; // `+`, `-`, `/`
+    t[3] = 1; // digits
+    t[4] = 2 | 32; // `A`-`O`, of which `A`-`F` are hex
+    t[5] = 4 | 16; // `P`-`Z`, `_`
+    t[6] = 2 | 32; // `a`-`o`, of which `a`-`f` are hex
+    t[7] = 4; // `p`-`z`
+    t
+};
 
 /// [`masks64`] with AVX2: two 32-byte halves, the alphabet by nibble lookups.
 ///
