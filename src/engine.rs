@@ -30,9 +30,12 @@ pub struct Scanner {
 #[derive(Debug)]
 pub struct Scratch {
     hits: Vec<Hit>,
-    /// `hits` grouped by rule (see [`group_by_rule`]) and, per rule, the end of its group.
+    /// `hits` grouped by rule (see [`group_by_rule`]), and the rules that have hits, each with
+    /// the end of its group.
     grouped: Vec<Hit>,
-    ends: Vec<usize>,
+    groups: Vec<(u32, usize)>,
+    /// Per rule, a count used while grouping; all zero between scans.
+    counts: Vec<usize>,
     /// Per rule, created the first time the rule has a candidate.
     caches: Vec<Option<meta::Cache>>,
     caps: Vec<Option<Captures>>,
@@ -91,7 +94,8 @@ impl Scanner {
         Scratch {
             hits: Vec::new(),
             grouped: Vec::new(),
-            ends: Vec::new(),
+            groups: Vec::new(),
+            counts: vec![0; rules.len()],
             caches: rules.iter().map(|_| None).collect(),
             caps: rules.iter().map(|_| None).collect(),
             out: Vec::new(),
@@ -105,7 +109,8 @@ impl Scanner {
         let Scratch {
             hits,
             grouped,
-            ends,
+            groups,
+            counts,
             caches,
             caps,
             out,
@@ -117,12 +122,10 @@ impl Scanner {
         out.clear();
         self.prefilter.find(hay, hits);
         if !hits.is_empty() {
-            group_by_rule(hits, grouped, ends, self.rules.len());
+            group_by_rule(hits, grouped, counts, groups);
             let mut i = 0;
-            for (r, &j) in ends.iter().enumerate() {
-                if i == j {
-                    continue;
-                }
+            for &(r, j) in groups.iter() {
+                let r = r as usize;
                 let rule = self.rules.get(r);
                 let cache = caches[r].get_or_insert_with(|| rule.regex.get().create_cache());
                 let cap = caps[r].get_or_insert_with(|| rule.regex.get().create_captures());
@@ -232,35 +235,100 @@ impl Scanner {
     }
 }
 
-/// Sort `hits` into `grouped` by rule, then start and end, and set `ends[r]` to the end of rule
-/// `r`'s group. A counting sort: the prefilter reports hits in order of start and end, so each
-/// group comes out sorted (a group that does not is sorted here). The comparison sort this
-/// replaced took 5% of the time of scanning one 48 MB buffer, about 1% of a directory scan.
-fn group_by_rule(hits: &[Hit], grouped: &mut Vec<Hit>, ends: &mut Vec<usize>, rules: usize) {
-    ends.clear();
-    ends.resize(rules, 0);
+/// Sort `hits` into `grouped` by rule, then start and end, and list in `groups` each rule that
+/// has hits, in increasing order, with the end of its group. A counting sort over the rules
+/// that have hits (`counts` has an entry per rule and is all zero before and after): a file
+/// with hits has them for a few rules of the hundreds, and looping over every rule for each
+/// file was 1.5% of a directory scan. The prefilter reports hits in order of start and end, so
+/// each group comes out sorted (a group that does not is sorted here). The comparison sort
+/// this replaced took 5% of the time of scanning one 48 MB buffer, about 1% of a directory
+/// scan.
+fn group_by_rule(
+    hits: &[Hit],
+    grouped: &mut Vec<Hit>,
+    counts: &mut [usize],
+    groups: &mut Vec<(u32, usize)>,
+) {
+    groups.clear();
     for h in hits {
-        ends[h.rule as usize] += 1;
+        let c = &mut counts[h.rule as usize];
+        if *c == 0 {
+            groups.push((h.rule, 0));
+        }
+        *c += 1;
     }
+    groups.sort_unstable();
     let mut at = 0;
-    for e in ends.iter_mut() {
-        at += *e;
-        *e = at - *e;
+    for &(r, _) in groups.iter() {
+        let c = &mut counts[r as usize];
+        at += *c;
+        *c = at - *c;
     }
-    // `ends[r]` is now the start of group `r`; placing each hit moves it to the group's end.
+    // `counts[r]` is now the start of group `r`; placing each hit moves it to the group's end.
     grouped.clear();
     grouped.extend_from_slice(hits);
     for h in hits {
-        let e = &mut ends[h.rule as usize];
-        grouped[*e] = *h;
-        *e += 1;
+        let c = &mut counts[h.rule as usize];
+        grouped[*c] = *h;
+        *c += 1;
     }
     let mut i = 0;
-    for &j in ends.iter() {
-        let group = &mut grouped[i..j];
+    for (r, end) in groups.iter_mut() {
+        let c = &mut counts[*r as usize];
+        (*end, *c) = (*c, 0);
+        let group = &mut grouped[i..*end];
         if !group.windows(2).all(|w| w[0] <= w[1]) {
             group.sort_unstable();
         }
-        i = j;
+        i = *end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Random hits (in the prefilter's order or shuffled, some rules many times, most not at
+    /// all) come out grouped as a plain sort would group them, and the counts are left zero
+    /// for the next call.
+    #[test]
+    fn grouping_equals_a_sort() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n) as usize
+        };
+        let rules = 217usize;
+        let (mut grouped, mut groups, mut counts) = (Vec::new(), Vec::new(), vec![0; rules]);
+        for round in 0..500 {
+            let n = next(if round % 10 == 0 { 2000 } else { 40 });
+            let mut hits: Vec<Hit> = (0..n)
+                .map(|_| {
+                    let start = next(10_000);
+                    Hit {
+                        rule: next(if round % 3 == 0 { rules as u64 } else { 5 }) as u32,
+                        start,
+                        end: start + 1 + next(30),
+                    }
+                })
+                .collect();
+            if round % 2 == 0 {
+                hits.sort_by_key(|h| (h.start, h.end));
+            }
+            group_by_rule(&hits, &mut grouped, &mut counts, &mut groups);
+            let mut want = hits.clone();
+            want.sort_unstable();
+            assert_eq!(grouped, want, "round {round}");
+            let mut i = 0;
+            for &(r, end) in &groups {
+                assert!(end > i && grouped[i..end].iter().all(|h| h.rule == r));
+                i = end;
+            }
+            assert_eq!(i, hits.len());
+            assert!(groups.windows(2).all(|w| w[0].0 < w[1].0));
+            assert!(counts.iter().all(|&c| c == 0), "round {round}");
+        }
     }
 }
