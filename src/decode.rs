@@ -4,7 +4,8 @@
 //! The finder never runs a regex over every byte. For base64 and hex it turns each 64-byte block
 //! into a bit mask of alphabet bytes (an AVX-512 table lookup, AVX2 nibble lookups or SSE2
 //! compares on x86_64) and finds runs of at least [`MIN_RUN`] set bits with a few shifts and ANDs
-//! (with AVX-512, for eight blocks at once); only the rare long runs are looked at byte by byte.
+//! (with AVX-512, for eight blocks at once; with AVX2, a test of four blocks at once picks the
+//! blocks to look at); only the rare long runs are looked at byte by byte.
 //! Percent-encoding is found from the same blocks' `%` bytes followed by two hex digits, and kept
 //! where an escape can begin text (not `%eax` in assembly nor `%16` in arithmetic).
 //!
@@ -206,6 +207,39 @@ fn find_block_runs(hay: &[u8], out: &mut Vec<Run>) {
     Looker::new(hay, |_| None).blocks(0, 0, 0, masks64, out);
 }
 
+/// A block loop: [`find_block_runs`]'s work with one instruction set.
+#[doc(hidden)]
+pub type BlockLoop = fn(&[u8], &mut Vec<Run>);
+
+/// Every block loop this CPU can run, by name (`portable`, `avx2`, `avx512`), for the tests and
+/// the `decode` fuzz target, which hold them to the same runs (after [`merge_runs`]).
+#[doc(hidden)]
+pub fn block_loops() -> Vec<(&'static str, BlockLoop)> {
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
+    let mut loops: Vec<(&str, BlockLoop)> = vec![("portable", |h, o| {
+        Looker::new(h, |_| None).blocks(0, 0, 0, masks64, o)
+    })];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if has_avx2() {
+            // SAFETY: the CPU has what the loop needs (checked just now).
+            loops.push(("avx2", |h, o| unsafe { find_block_runs_avx2(h, o) }));
+        }
+        if has_avx512() {
+            // SAFETY: as above.
+            loops.push(("avx512", |h, o| unsafe { find_block_runs_avx512(h, o) }));
+        }
+    }
+    loops
+}
+
+/// Sort `runs` and drop those that overlap an earlier one, as [`find_runs`] does with what a
+/// block loop returns.
+#[doc(hidden)]
+pub fn merge_runs(runs: &mut Vec<Run>) {
+    merge(runs, 0);
+}
+
 /// Whether the CPU has what [`find_block_runs_avx2`] needs.
 #[cfg(target_arch = "x86_64")]
 fn has_avx2() -> bool {
@@ -215,17 +249,205 @@ fn has_avx2() -> bool {
         && std::is_x86_feature_detected!("popcnt")
 }
 
-/// [`find_block_runs`] compiled for AVX2 as a whole, so the block masks are inlined, and with
-/// the bit-counting instructions (without them `count_ones` is a dozen instructions).
+/// [`find_block_runs`] with AVX2 (and the bit-counting instructions, without which
+/// `count_ones` is a dozen instructions): the block masks of [`masks64_avx2`], then a test of
+/// four blocks at once, one in each 64-bit lane, for what may start or end in them, and the
+/// single-block work ([`Looker::look`]) only on the blocks that test marks.
+///
+/// AVX2 has no per-lane bit counts, so the test is not the AVX-512 loop's; it only shifts and
+/// ANDs, and marks a superset of the blocks that have work (see [`needs_look_avx2`]). A group
+/// of four blocks with one all alphabet (a long run, rare in source code) goes block by block,
+/// as in the AVX-512 loop.
 ///
 /// # Safety
 /// The CPU must support what [`has_avx2`] checks.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,lzcnt,popcnt")]
 unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
-    // SAFETY: the caller guarantees the features.
-    let mut looker = Looker::new(hay, |w| Some(unsafe { run_masks_avx2(w) }));
-    looker.blocks(0, 0, 0, |b| unsafe { masks64_avx2(b) }, out);
+    use std::arch::x86_64::*;
+    /// Most blocks in a group: the tests of all, then a look at the marked ones.
+    const GROUP: usize = 64;
+    // SAFETY: the caller guarantees the features, for every intrinsic below; the loads read
+    // four `u64` from index `g` or `g + 1` of arrays of `GROUP + 1` or `GROUP`, where `g` is
+    // a multiple of 4 below GROUP, itself a multiple of 4.
+    unsafe {
+        let mut looker = Looker::new(hay, |w| Some(run_masks_avx2(w)));
+        // `ms[k + 1]` and `syms[k + 1]` are the alphabet and `+/-_` masks of block `k` of the
+        // group; `ms[0]` and `syms[0]` those of the block before the group (none before the
+        // first: no alphabet).
+        let (mut ms, mut syms) = ([0u64; GROUP + 1], [0u64; GROUP + 1]);
+        let mut pcts = [0u64; GROUP];
+        // The run carried into each block of a group that goes block by block.
+        let (mut carries, mut carries_syms) = ([0usize; GROUP], [0usize; GROUP]);
+        // The run carried into the group's first block.
+        let (mut carry, mut carry_syms) = (0usize, 0usize);
+        // The run carried out of block `k` of the group (whose own carry matters only when
+        // it is all alphabet, and then is in `carries`).
+        let carry_out = |k: usize, ms: &[u64], syms: &[u64], cs: &[usize], css: &[usize]| {
+            let b = Block {
+                m: ms[k + 1],
+                pct: 0,
+                sym: syms[k + 1],
+                carry: cs[k],
+                carry_syms: css[k],
+            };
+            b.carry_out()
+        };
+        // The whole blocks, then the rest of `hay` (maybe nothing) padded with zeros, which
+        // are not in the alphabet: every run ends in a block.
+        let n = hay.len();
+        let mut pad = [0u8; 64];
+        pad[..n % 64].copy_from_slice(&hay[n - n % 64..]);
+        let total = n / 64 + 1;
+        let mut first = 0;
+        while first < total {
+            let blocks = (total - first).min(GROUP);
+            let i = 64 * first;
+            for k in 0..blocks {
+                let block: &[u8; 64] = match hay.get(i + 64 * k..i + 64 * k + 64) {
+                    Some(b) => b.try_into().expect("64 bytes"),
+                    None => &pad,
+                };
+                (ms[k + 1], pcts[k], syms[k + 1]) = masks64_avx2(block);
+            }
+            // Lanes past the last block: no alphabet, nothing to look at.
+            for k in blocks..blocks.next_multiple_of(4) {
+                (ms[k + 1], pcts[k], syms[k + 1]) = (0, 0, 0);
+            }
+            let mut marked = 0u64;
+            for g in (0..blocks).step_by(4) {
+                let valid = u64::MAX >> (64 - (blocks - g).min(4));
+                let lanes = |v: &[u64]| _mm256_loadu_si256(v.as_ptr().cast());
+                let m = lanes(&ms[g + 1..]);
+                let all = _mm256_cmpeq_epi64(m, _mm256_set1_epi64x(-1));
+                if _mm256_movemask_pd(_mm256_castsi256_pd(all)) != 0 {
+                    // A block all alphabet carries the sum of the runs before it: block by
+                    // block, each looked at.
+                    let (mut c, mut cs) = if g == 0 {
+                        (carry, carry_syms)
+                    } else {
+                        carry_out(g - 1, &ms, &syms, &carries, &carries_syms)
+                    };
+                    for k in g..g + 4 {
+                        (carries[k], carries_syms[k]) = (c, cs);
+                        (c, cs) = carry_out(k, &ms, &syms, &carries, &carries_syms);
+                    }
+                    marked |= valid << g;
+                    continue;
+                }
+                let look = needs_look_avx2(
+                    lanes(&ms[g..]),
+                    m,
+                    lanes(&syms[g..]),
+                    lanes(&syms[g + 1..]),
+                    lanes(&pcts[g..]),
+                );
+                marked |= (look & valid) << g;
+            }
+            while marked != 0 {
+                let k = marked.trailing_zeros() as usize;
+                let (c, cs) = match k {
+                    0 => (carry, carry_syms),
+                    _ => carry_out(k - 1, &ms, &syms, &carries, &carries_syms),
+                };
+                let b = Block {
+                    m: ms[k + 1],
+                    pct: pcts[k],
+                    sym: syms[k + 1],
+                    carry: c,
+                    carry_syms: cs,
+                };
+                looker.look(i + 64 * k, 64, b, out);
+                marked &= marked - 1;
+            }
+            (carry, carry_syms) = carry_out(blocks - 1, &ms, &syms, &carries, &carries_syms);
+            (ms[0], syms[0]) = (ms[blocks], syms[blocks]);
+            first += blocks;
+        }
+    }
+}
+
+/// Which of four blocks (one per 64-bit lane: alphabet masks `m`, those of the blocks before
+/// them `prev`, `+/-_` masks `sym`, escape masks `pct`) [`Looker::look`] may find something
+/// in, as a 4-bit mask. A superset, from shifts and ANDs only:
+/// - an escape;
+/// - a run of [`MIN_RUN`] (20) alphabet bytes that holds the block's first byte or the byte
+///   before it: found among the 64 bytes from the middle of the block before to the middle of
+///   this one, which hold 20 bytes of such a run if it has them (a run that reaches past them
+///   covers 32 of them);
+/// - a run inside the block (not at its start or end) of 20 bytes that also holds 10 bytes in a
+///   row none of which is `+/-_`: a run of 20 to 63 bytes with at most one `+/-_` in 16 (what
+///   `look` keeps) has such a stretch (the fewest its longest stretch can have is 10, at 20
+///   bytes with one and at 32 with two).
+///
+/// No lane may be all alphabet (the caller goes block by block then).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn needs_look_avx2(
+    prev: std::arch::x86_64::__m256i,
+    m: std::arch::x86_64::__m256i,
+    prev_sym: std::arch::x86_64::__m256i,
+    sym: std::arch::x86_64::__m256i,
+    pct: std::arch::x86_64::__m256i,
+) -> u64 {
+    use std::arch::x86_64::*;
+    let zero = _mm256_setzero_si256();
+    let srl = |v: __m256i, k: i32| match k {
+        1 => _mm256_srli_epi64(v, 1),
+        2 => _mm256_srli_epi64(v, 2),
+        4 => _mm256_srli_epi64(v, 4),
+        8 => _mm256_srli_epi64(v, 8),
+        _ => unreachable!(),
+    };
+    // Bits where `MIN_RUN` (20) set bits start.
+    let run20 = |mut x: __m256i| {
+        for k in [1, 2, 4, 8, 4] {
+            x = _mm256_and_si256(x, srl(x, k));
+        }
+        x
+    };
+    let is_zero = |v: __m256i| _mm256_cmpeq_epi64(v, zero);
+    // 10 set bits in a row.
+    let run10 = |mut x: __m256i| {
+        for k in [1, 2, 4, 2] {
+            x = _mm256_and_si256(x, srl(x, k));
+        }
+        x
+    };
+    // Runs across the start: the upper half of the block before, the lower half of this one;
+    // a run of 20 that holds bit 31 or 32 starts at bit 12 to 32. Unless it goes on past
+    // them (one of the halves all alphabet), they hold all of it, and so 10 bytes in a row
+    // none of which is `+/-_`, if it is one `look` keeps (see below).
+    let mid = _mm256_or_si256(_mm256_srli_epi64(prev, 32), _mm256_slli_epi64(m, 32));
+    let mid_sym = _mm256_or_si256(_mm256_srli_epi64(prev_sym, 32), _mm256_slli_epi64(sym, 32));
+    let low32 = _mm256_set1_epi64x(0xffff_ffff);
+    let long = _mm256_or_si256(
+        _mm256_cmpeq_epi64(_mm256_and_si256(mid, low32), low32),
+        _mm256_cmpeq_epi64(_mm256_srli_epi64(mid, 32), low32),
+    );
+    let across = _mm256_and_si256(run20(mid), _mm256_set1_epi64x(0x1_ffff_f000));
+    let across = _mm256_andnot_si256(
+        _mm256_andnot_si256(long, is_zero(run10(_mm256_andnot_si256(mid_sym, mid)))),
+        across,
+    );
+    // Runs inside: without the run at the start (the trailing ones, `(m ^ (m + 1)) >> 1`), and
+    // only the 20-bit starts followed by a byte out of the alphabet within the block (the last
+    // start of each run that ends before bit 64).
+    let start = _mm256_srli_epi64(
+        _mm256_xor_si256(m, _mm256_add_epi64(m, _mm256_set1_epi64x(1))),
+        1,
+    );
+    let rest = _mm256_andnot_si256(start, m);
+    let inside = _mm256_andnot_si256(
+        _mm256_srli_epi64(m, 20),
+        _mm256_and_si256(run20(rest), _mm256_set1_epi64x((u64::MAX >> 20) as i64)),
+    );
+    // 10 alphabet bytes in a row, none `+/-_`.
+    let plain = run10(_mm256_andnot_si256(sym, rest));
+    let quiet = _mm256_or_si256(is_zero(inside), is_zero(plain));
+    let none = _mm256_and_si256(_mm256_and_si256(is_zero(pct), is_zero(across)), quiet);
+    u64::from(!_mm256_movemask_pd(_mm256_castsi256_pd(none)) as u8 & 0xf)
 }
 
 /// Whether the CPU has what [`find_block_runs_avx512`] needs.
@@ -1441,27 +1663,72 @@ mod tests {
     /// byte-by-byte finder on inputs of many blocks: the AVX-512 loop takes 64 blocks at a time
     /// and eight in one register. Runs of every kind cross block and group edges, some span
     /// whole blocks, some are dense with `+/-_`, and escapes sit on the last bytes of blocks.
+    /// Base64 runs at every offset from two blocks' starts, among them the edge cases of the
+    /// AVX2 loop's test: a run of 20 that ends where a block does, or starts where one does;
+    /// one of 20 whose `/` leaves 9 and 10 bytes around it (its longest stretch without a
+    /// symbol is 10, the fewest a kept run can have); a long one with its symbols together.
+    #[test]
+    fn block_loops_find_runs_at_every_offset() {
+        let texts: [&[u8]; 5] = [
+            "abcdefg\u{1F600}abcd".as_bytes(),
+            b"Hello, world!!!",
+            "abcdefg\u{1F600}abcdHello, world. More".as_bytes(),
+            b"The quick brown fox jumps over the lazy dog, twice.",
+            b"0123456789abcdefghijklmnopqrstuvwxyz, and then some more text to go past 64",
+        ];
+        let mut runs: Vec<String> = texts.iter().map(|t| b64(t)).collect();
+        // A long run whose last 70 bytes have a `+` in every 9 (fewer than one in 16 of all):
+        // no 10 bytes in a row without one around the block start it crosses.
+        let mut dense = b64(texts[3]);
+        dense.extend((0..70).map(|j| {
+            if j % 9 == 8 {
+                '+'
+            } else {
+                "AbCdEfGh9".as_bytes()[j % 9] as char
+            }
+        }));
+        runs.push(dense);
+        // The same at its start: `ab>` encodes to `YWI+`, and a long tail.
+        let mut start = b64(&b"ab>".repeat(12));
+        start.extend((0..150).map(|j| "AbCdEfGh9".as_bytes()[j % 9] as char));
+        runs.push(start);
+        // 80 bytes with a `/` in every 10 of the first 56 (five in all, the most there may be).
+        let mut five = runs[0][..16].to_string();
+        five.extend((16..80).map(|j| match j {
+            19 | 29 | 39 | 49 => '/',
+            _ => "AbCdEfGh9".as_bytes()[j % 9] as char,
+        }));
+        runs.push(five);
+        assert_eq!(runs[0].find('/'), Some(9), "{}", runs[0]);
+        assert_eq!(runs[0].len(), 20);
+        for run in &runs {
+            for at in 1..200 {
+                let mut hay: Vec<u8> = b"f(x, y);\n".iter().cycle().take(at).copied().collect();
+                hay[at - 1] = b' ';
+                hay.extend_from_slice(run.as_bytes());
+                hay.extend(b" (x, y);\n".iter().cycle().take(100));
+                let want = naive(&hay);
+                assert!(
+                    want.iter()
+                        .any(|r| (r.start, r.end) == (at, at + run.len())),
+                    "{run} at {at}: {want:?}"
+                );
+                for (name, find) in block_loops() {
+                    let mut got = Vec::new();
+                    find(&hay, &mut got);
+                    merge(&mut got, 0);
+                    assert_eq!(got, want, "{run} at {at}, {name} loop");
+                }
+            }
+        }
+    }
+
     #[test]
     fn every_block_loop_matches_naive_on_long_inputs() {
         let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
         let text = b"aGVsbG8gd29ybGQsIHRoaXMgaXMgdGV4dA";
-        type Finder = fn(&[u8], &mut Vec<Run>);
-        #[cfg_attr(not(target_arch = "x86_64"), allow(unused_mut))]
-        let mut loops: Vec<(&str, Finder)> = vec![("portable", |h, o| {
-            Looker::new(h, |_| None).blocks(0, 0, 0, masks64, o)
-        })];
-        #[cfg(target_arch = "x86_64")]
-        {
-            if has_avx2() {
-                // SAFETY: the CPU has what the loop needs (checked just now).
-                loops.push(("avx2", |h, o| unsafe { find_block_runs_avx2(h, o) }));
-            }
-            if has_avx512() {
-                // SAFETY: as above.
-                loops.push(("avx512", |h, o| unsafe { find_block_runs_avx512(h, o) }));
-            }
-        }
+        let loops = block_loops();
         let mut found = 0;
         for round in 0..300 {
             let len = (next() % 20_000) as usize;

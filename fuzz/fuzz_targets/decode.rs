@@ -2,8 +2,9 @@
 //! decode.
 //!
 //! Invariants beyond "no panic": runs are sorted, disjoint, inside the input, at least the
-//! minimum length and made of their alphabet, and the same when the input is cut into parts
-//! after line breaks (`find_runs_split`, one finder per thread); decoded output is no longer than the run allows
+//! minimum length and made of their alphabet, the same from every block loop the CPU can run
+//! (portable, AVX2, AVX-512), and the same when the input is cut into parts after line breaks
+//! (`find_runs_split`, one finder per thread); decoded output is no longer than the run allows
 //! (3/4 for base64, 1/2 for hex, 1 for percent); a base64 encoding of an arbitrary payload
 //! spliced between spaces is found at exactly its span and decodes back to the payload; and the
 //! findings of a full `Layers::scan` lie inside the input, with a decoded finding placed at the
@@ -105,6 +106,13 @@ fuzz_target!(|input: Input<'_>| {
     let mut split = Vec::new();
     decode::find_runs_split(data, 1 + usize::from(input.at) % 4, &mut split);
     assert_eq!(split, runs, "runs found in parts");
+    // Every block loop the CPU can run (portable, AVX2, AVX-512) finds the same runs.
+    for (name, find) in decode::block_loops() {
+        let mut each = Vec::new();
+        find(data, &mut each);
+        decode::merge_runs(&mut each);
+        assert_eq!(each, runs, "the {name} loop");
+    }
 
     // A spliced base64 payload is found at its span and decodes back.
     let enc = b64(payload);
