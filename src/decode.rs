@@ -293,22 +293,11 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
             };
             b.carry_out()
         };
-        // The whole blocks, then the rest of `hay` (maybe nothing) padded with zeros, which
-        // are not in the alphabet: every run ends in a block.
-        let n = hay.len();
-        let mut pad = [0u8; 64];
-        pad[..n % 64].copy_from_slice(&hay[n - n % 64..]);
-        let total = n / 64 + 1;
-        let mut first = 0;
-        while first < total {
-            let blocks = (total - first).min(GROUP);
+        let padded = Padded::new(hay);
+        for (first, blocks) in padded.groups(GROUP) {
             let i = 64 * first;
             for k in 0..blocks {
-                let block: &[u8; 64] = match hay.get(i + 64 * k..i + 64 * k + 64) {
-                    Some(b) => b.try_into().expect("64 bytes"),
-                    None => &pad,
-                };
-                (ms[k + 1], pcts[k], syms[k + 1]) = masks64_avx2(block);
+                (ms[k + 1], pcts[k], syms[k + 1]) = masks64_avx2(padded.block(first + k));
             }
             // Lanes past the last block: no alphabet, nothing to look at.
             for k in blocks..blocks.next_multiple_of(4) {
@@ -362,7 +351,6 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
             }
             (carry, carry_syms) = carry_out(blocks - 1, &ms, &syms, &carries, &carries_syms);
             (ms[0], syms[0]) = (ms[blocks], syms[blocks]);
-            first += blocks;
         }
     }
 }
@@ -494,24 +482,13 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
         let (mut ms, mut pcts, mut syms) = ([0u64; GROUP], [0u64; GROUP], [0u64; GROUP]);
         let (mut carries, mut carries_syms) = ([0u64; GROUP], [0u64; GROUP]);
         let mut hexes = [0u64; GROUP];
-        // The whole blocks, then the rest of `hay` (maybe nothing) padded with zeros, which
-        // are not in the alphabet: every run ends in a block.
-        let n = hay.len();
-        let mut pad = [0u8; 64];
-        pad[..n % 64].copy_from_slice(&hay[n - n % 64..]);
-        let total = n / 64 + 1;
-        let mut first = 0;
-        while first < total {
-            let blocks = (total - first).min(GROUP);
+        let padded = Padded::new(hay);
+        for (first, blocks) in padded.groups(GROUP) {
             let i = 64 * first;
             // The masks of all blocks first: a load of eight masks just stored would wait for
             // the stores.
             for k in 0..blocks {
-                let block: &[u8; 64] = match hay.get(i + 64 * k..i + 64 * k + 64) {
-                    Some(b) => b.try_into().expect("64 bytes"),
-                    None => &pad,
-                };
-                (ms[k], pcts[k], syms[k], hexes[k]) = masks64_avx512(block);
+                (ms[k], pcts[k], syms[k], hexes[k]) = masks64_avx512(padded.block(first + k));
             }
             // Lanes past the last block: no alphabet, nothing carried out.
             for k in blocks..blocks.next_multiple_of(8) {
@@ -614,8 +591,46 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
                 looker.look(i + 64 * k, 64, b, out);
                 marked &= marked - 1;
             }
-            first += blocks;
         }
+    }
+}
+
+/// The 64-byte blocks of a haystack for the grouped loops: the whole blocks, then the rest
+/// (maybe nothing) padded with zeros, which are not in the alphabet, so every run ends in a
+/// block.
+struct Padded<'h> {
+    hay: &'h [u8],
+    last: [u8; 64],
+    blocks: usize,
+}
+
+impl<'h> Padded<'h> {
+    fn new(hay: &'h [u8]) -> Self {
+        let n = hay.len();
+        let mut last = [0u8; 64];
+        last[..n % 64].copy_from_slice(&hay[n - n % 64..]);
+        Padded {
+            hay,
+            last,
+            blocks: n / 64 + 1,
+        }
+    }
+
+    /// Block `k` (below the count).
+    #[inline(always)]
+    fn block(&self, k: usize) -> &[u8; 64] {
+        match self.hay.get(64 * k..64 * k + 64) {
+            Some(b) => b.try_into().expect("64 bytes"),
+            None => &self.last,
+        }
+    }
+
+    /// The groups of at most `size` blocks, as (first block, blocks).
+    fn groups(&self, size: usize) -> impl Iterator<Item = (usize, usize)> {
+        let total = self.blocks;
+        (0..total)
+            .step_by(size)
+            .map(move |first| (first, (total - first).min(size)))
     }
 }
 
