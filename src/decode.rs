@@ -905,28 +905,35 @@ unsafe fn masks64_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
         )
     };
     let low4 = _mm256_set1_epi8(0x0f);
-    let (mut m, mut pct, mut sym, mut hex) = (0u64, 0u64, 0u64, 0u64);
-    for k in 0..2 {
+    let (mut m, mut pct, mut sym) = (0u64, 0u64, 0u64);
+    let mut both = [_mm256_setzero_si256(); 2];
+    for (k, both) in both.iter_mut().enumerate() {
         // SAFETY: the two unaligned 32-byte loads read exactly the 64 bytes of `block`.
         let x = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k) as *const __m256i) };
         let lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(x, low4));
         let hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(x, 4), low4));
-        let both = _mm256_and_si256(lo, hi);
-        let out = _mm256_cmpeq_epi8(both, _mm256_setzero_si256());
+        *both = _mm256_and_si256(lo, hi);
+        let out = _mm256_cmpeq_epi8(*both, _mm256_setzero_si256());
         m |= u64::from(!(_mm256_movemask_epi8(out) as u32)) << (32 * k);
         let no_sym = _mm256_cmpeq_epi8(
-            _mm256_and_si256(both, _mm256_set1_epi8(8 | 16)),
+            _mm256_and_si256(*both, _mm256_set1_epi8(8 | 16)),
             _mm256_setzero_si256(),
         );
         sym |= u64::from(!(_mm256_movemask_epi8(no_sym) as u32)) << (32 * k);
         let is_pct = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'%' as i8));
         pct |= u64::from(_mm256_movemask_epi8(is_pct) as u32) << (32 * k);
+    }
+    // The hex digits only matter after a `%`, which most blocks lack.
+    if pct == 0 {
+        return (m, 0, sym);
+    }
+    let hex = both.iter().enumerate().fold(0u64, |hex, (k, &both)| {
         let no_hex = _mm256_cmpeq_epi8(
             _mm256_and_si256(both, _mm256_set1_epi8(1 | 32)),
             _mm256_setzero_si256(),
         );
-        hex |= u64::from(!(_mm256_movemask_epi8(no_hex) as u32)) << (32 * k);
-    }
+        hex | u64::from(!(_mm256_movemask_epi8(no_hex) as u32)) << (32 * k)
+    });
     (m, escapes(pct, hex), sym)
 }
 
