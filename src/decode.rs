@@ -775,18 +775,31 @@ impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
         }
     }
 
+    /// The facts of the alphabet run `s..e`, 64 bytes at a time (runs in base64 blobs and hex
+    /// dumps go on for thousands), until the symbols are too many (see [`Facts::of`]).
+    #[inline(always)]
+    fn facts(&self, s: usize, e: usize) -> Facts {
+        let hay = self.hay;
+        let max_syms = (e - s) / 16;
+        let (mut facts, mut j) = (Facts::EMPTY, s);
+        while j < e && facts.syms <= max_syms {
+            let len = (e - j).min(64);
+            let part = hay
+                .get(j..j + 64)
+                .and_then(|w| (self.run_masks)(w.try_into().expect("64 bytes")))
+                .map(|m| m.facts(len))
+                .unwrap_or_else(|| Facts::of(&hay[j..j + len], max_syms - facts.syms));
+            facts = if j == s { part } else { facts.then(part) };
+            j += len;
+        }
+        facts
+    }
+
     /// Classify the alphabet run `s..e` and keep it if it is a plausible encoding.
     #[inline(always)]
     fn push_run(&self, s: usize, e: usize, out: &mut Vec<Run>) {
         let hay = self.hay;
-        let facts = match hay.get(s..s + 64) {
-            Some(w) if e - s <= 64 => {
-                let w: &[u8; 64] = w.try_into().expect("64 bytes");
-                (self.run_masks)(w).map(|m| m.facts(e - s))
-            }
-            _ => None,
-        };
-        let facts = facts.unwrap_or_else(|| Facts::of(&hay[s..e]));
+        let facts = self.facts(s, e);
         // Judged here, while the run's bytes are still in the cache.
         if let Some(run) = classify(hay, s, e, facts).filter(|run| plausible(hay, run)) {
             out.push(run);
@@ -1020,19 +1033,21 @@ struct Facts {
 }
 
 impl Facts {
-    /// The facts of `run`, byte by byte. It stops early (with `syms` over the limit) once the
+    /// The facts of no bytes.
+    const EMPTY: Facts = Facts {
+        all_hex: true,
+        hex_after_two: true,
+        upper: false,
+        lower: false,
+        syms: 0,
+        std_sym: false,
+        url_sym: false,
+    };
+
+    /// The facts of `run`, byte by byte. It stops early (with `syms` over `max_syms`) once the
     /// symbols are too many for base64 (see [`classify`]).
-    fn of(run: &[u8]) -> Facts {
-        let max_syms = run.len() / 16;
-        let mut f = Facts {
-            all_hex: true,
-            hex_after_two: true,
-            upper: false,
-            lower: false,
-            syms: 0,
-            std_sym: false,
-            url_sym: false,
-        };
+    fn of(run: &[u8], max_syms: usize) -> Facts {
+        let mut f = Facts::EMPTY;
         for (j, &b) in run.iter().enumerate() {
             let hex = b.is_ascii_hexdigit();
             f.all_hex &= hex;
@@ -1049,6 +1064,19 @@ impl Facts {
             }
         }
         f
+    }
+
+    /// The facts of a run of two bytes or more followed by a run with facts `next`.
+    fn then(self, next: Facts) -> Facts {
+        Facts {
+            all_hex: self.all_hex && next.all_hex,
+            hex_after_two: self.hex_after_two && next.all_hex,
+            upper: self.upper || next.upper,
+            lower: self.lower || next.lower,
+            syms: self.syms + next.syms,
+            std_sym: self.std_sym || next.std_sym,
+            url_sym: self.url_sym || next.url_sym,
+        }
     }
 }
 
@@ -1623,7 +1651,7 @@ mod tests {
                 i += 1;
             }
             if i - s >= MIN_RUN {
-                let run = classify(hay, s, i, Facts::of(&hay[s..i]));
+                let run = classify(hay, s, i, Facts::of(&hay[s..i], (i - s) / 16));
                 out.extend(run.filter(|run| plausible(hay, run)));
             }
         }
@@ -1805,6 +1833,65 @@ mod tests {
             }
         }
         assert!(found > 1000, "the inputs must hold runs: {found}");
+    }
+
+    /// The facts of a long run, taken 64 bytes at a time (with the AVX2 masks where the CPU has
+    /// them, and byte by byte near the end of the haystack), are those of the whole run: the
+    /// case, the hex digits and the symbols that decide its encoding may come after its first
+    /// 64 bytes.
+    #[test]
+    fn long_run_facts_equal_byte_by_byte() {
+        let mut next = xorshift(0x94d0_49bb_1331_11eb);
+        #[cfg(target_arch = "x86_64")]
+        let avx2 = has_avx2();
+        #[cfg(not(target_arch = "x86_64"))]
+        let avx2 = false;
+        for round in 0..3000 {
+            // Most bytes of one kind, a few of others anywhere in the run.
+            let (base, rare): (&[u8], &[u8]) = match round % 4 {
+                0 => (b"0123456789abcdef", b"ABCDEFxyzXYZ"),
+                1 => (b"abcdefghijklmnopqrstuvwxyz0123456789", b"ABCXYZ+/-_"),
+                2 => (b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"abcxyz+/-_"),
+                _ => (b"0123456789ABCDEF", b"abcdefxX"),
+            };
+            let len = 20 + (next() % 300) as usize;
+            let mut run: Vec<u8> = (0..len)
+                .map(|_| base[(next() % base.len() as u64) as usize])
+                .collect();
+            for _ in 0..(next() % 4) {
+                let at = (next() % len as u64) as usize;
+                run[at] = rare[(next() % rare.len() as u64) as usize];
+            }
+            // Sometimes `0x` first, sometimes symbols up to the limit and one past it.
+            if round % 7 == 0 {
+                run[..2].copy_from_slice(b"0x");
+            }
+            if round % 5 == 0 {
+                for _ in 0..(len / 16 + (next() % 2) as usize) {
+                    let at = (next() % len as u64) as usize;
+                    run[at] = b"+/-_"[(next() % 4) as usize];
+                }
+            }
+            let pad = (next() % 80) as usize;
+            let mut hay = b" ".to_vec();
+            hay.extend_from_slice(&run);
+            hay.extend(std::iter::repeat_n(b' ', pad));
+            let (s, e) = (1, 1 + len);
+            let want = Facts::of(&run, len / 16);
+            let mut got = vec![Looker::new(&hay, |_| None).facts(s, e)];
+            #[cfg(target_arch = "x86_64")]
+            if avx2 {
+                // SAFETY: the CPU has AVX2 (checked above).
+                got.push(Looker::new(&hay, |w| Some(unsafe { run_masks_avx2(w) })).facts(s, e));
+            }
+            for got in got {
+                if want.syms * 16 > len {
+                    assert!(got.syms * 16 > len, "{}", String::from_utf8_lossy(&run));
+                } else {
+                    assert_eq!(got, want, "{}", String::from_utf8_lossy(&run));
+                }
+            }
+        }
     }
 
     /// `plausible` (with its 3-byte shortcut) says what its contract says of the decoded head:
