@@ -296,8 +296,8 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
         let padded = Padded::new(hay);
         for (first, blocks) in padded.groups(GROUP) {
             let i = 64 * first;
-            for k in 0..blocks {
-                (ms[k + 1], pcts[k], syms[k + 1]) = masks64_avx2(padded.block(first + k));
+            for (k, block) in padded.blocks_from(first, blocks) {
+                (ms[k + 1], pcts[k], syms[k + 1]) = masks64_avx2(block);
             }
             // Lanes past the last block: no alphabet, nothing to look at.
             for k in blocks..blocks.next_multiple_of(4) {
@@ -625,6 +625,20 @@ impl<'h> Padded<'h> {
         }
     }
 
+    /// Blocks `first..first + count` (below the count), by their index from `first`: the whole
+    /// blocks without a test each for the padded one.
+    #[inline(always)]
+    fn blocks_from(&self, first: usize, count: usize) -> impl Iterator<Item = (usize, &[u8; 64])> {
+        let whole = (self.blocks - 1 - first).min(count);
+        let last = (whole < count).then_some((whole, &self.last));
+        self.hay[64 * first..]
+            .chunks_exact(64)
+            .take(whole)
+            .map(|b| b.try_into().expect("64 bytes"))
+            .enumerate()
+            .chain(last)
+    }
+
     /// The groups of at most `size` blocks, as (first block, blocks).
     fn groups(&self, size: usize) -> impl Iterator<Item = (usize, usize)> {
         let total = self.blocks;
@@ -861,7 +875,8 @@ fn masks64_sse2(block: &[u8; 64]) -> (u64, u64, u64) {
 /// Nibble tables for [`masks64_avx2`]: a byte is in the alphabet when the entry of its low
 /// nibble and the entry of its high nibble share a bit. Each bit is one rectangle of the byte
 /// table: 1 `0`-`9`; 2 `A`-`O` and `a`-`o`; 4 `P`-`Z` and `p`-`z`; 8 `+`, `-`, `/`; 16 `_`;
-/// 32 `A`-`F` and `a`-`f` (all in the alphabet; with bit 1, the hex digits).
+/// 32 `A`-`F` and `a`-`f` (all in the alphabet; with bit 1, the hex digits). Bit 128 is read on
+/// its own, by the sign: `+`, `-`, `/`, `_`, and `[` and `]` (which no other bit has).
 const LO_NIBBLE: [u8; 16] = {
     let mut t = [0u8; 16];
     let mut l = 0;
@@ -882,6 +897,9 @@ const LO_NIBBLE: [u8; 16] = {
         if l == 0xf {
             v |= 16;
         }
+        if l == 0xb || l == 0xd || l == 0xf {
+            v |= 128;
+        }
         if l >= 1 && l <= 6 {
             v |= 32;
         }
@@ -892,16 +910,18 @@ const LO_NIBBLE: [u8; 16] = {
 };
 const HI_NIBBLE: [u8; 16] = {
     let mut t = [0u8; 16];
-    t[2] = 8; // `+`, `-`, `/`
+    t[2] = 8 | 128; // `+`, `-`, `/`
     t[3] = 1; // digits
     t[4] = 2 | 32; // `A`-`O`, of which `A`-`F` are hex
-    t[5] = 4 | 16; // `P`-`Z`, `_`
+    t[5] = 4 | 16 | 128; // `P`-`Z`, `_` (and `[`, `]` for bit 128)
     t[6] = 2 | 32; // `a`-`o`, of which `a`-`f` are hex
     t[7] = 4; // `p`-`z`
     t
 };
 
-/// [`masks64`] with AVX2: two 32-byte halves, the alphabet by nibble lookups.
+/// [`masks64`] with AVX2: two 32-byte halves, the alphabet by nibble lookups. Its symbol bits
+/// also mark `[` and `]`, which are not in the alphabet: the block loops only read the symbol
+/// bits of alphabet bytes, and a single bit of the table gives them.
 ///
 /// # Safety
 /// The CPU must support AVX2.
@@ -918,28 +938,30 @@ unsafe fn masks64_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
         )
     };
     let low4 = _mm256_set1_epi8(0x0f);
-    let (mut m, mut pct, mut sym) = (0u64, 0u64, 0u64);
+    let (mut m, mut sym) = (0u64, 0u64);
     let mut both = [_mm256_setzero_si256(); 2];
-    for (k, both) in both.iter_mut().enumerate() {
+    let mut is_pct = [_mm256_setzero_si256(); 2];
+    for k in 0..2 {
         // SAFETY: the two unaligned 32-byte loads read exactly the 64 bytes of `block`.
         let x = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k) as *const __m256i) };
         let lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(x, low4));
         let hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(x, 4), low4));
-        *both = _mm256_and_si256(lo, hi);
-        let out = _mm256_cmpeq_epi8(*both, _mm256_setzero_si256());
-        m |= u64::from(!(_mm256_movemask_epi8(out) as u32)) << (32 * k);
-        let no_sym = _mm256_cmpeq_epi8(
-            _mm256_and_si256(*both, _mm256_set1_epi8(8 | 16)),
-            _mm256_setzero_si256(),
-        );
-        sym |= u64::from(!(_mm256_movemask_epi8(no_sym) as u32)) << (32 * k);
-        let is_pct = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'%' as i8));
-        pct |= u64::from(_mm256_movemask_epi8(is_pct) as u32) << (32 * k);
+        both[k] = _mm256_and_si256(lo, hi);
+        // In the alphabet: any bit but the top one alone (`[` and `]`), which the absolute
+        // value keeps negative.
+        let alphabet = _mm256_cmpgt_epi8(_mm256_abs_epi8(both[k]), _mm256_setzero_si256());
+        m |= u64::from(_mm256_movemask_epi8(alphabet) as u32) << (32 * k);
+        sym |= u64::from(_mm256_movemask_epi8(both[k]) as u32) << (32 * k);
+        is_pct[k] = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'%' as i8));
     }
     // The hex digits only matter after a `%`, which most blocks lack.
-    if pct == 0 {
+    let any_pct = _mm256_or_si256(is_pct[0], is_pct[1]);
+    if _mm256_testz_si256(any_pct, any_pct) != 0 {
         return (m, 0, sym);
     }
+    let pct = is_pct.iter().enumerate().fold(0u64, |pct, (k, &v)| {
+        pct | u64::from(_mm256_movemask_epi8(v) as u32) << (32 * k)
+    });
     let hex = both.iter().enumerate().fold(0u64, |hex, (k, &both)| {
         let no_hex = _mm256_cmpeq_epi8(
             _mm256_and_si256(both, _mm256_set1_epi8(1 | 32)),
@@ -2026,7 +2048,8 @@ mod tests {
             return;
         }
         let mut next = xorshift(0x5851_f42d_4c95_7f2d);
-        const BYTES: &[u8] = b"%%%0123456789abcdefABCDEFxyzXYZ+/-_=.,;: \n\t\x00\x7f\x80\xe2\xff";
+        const BYTES: &[u8] =
+            b"%%%0123456789abcdefABCDEFxyzXYZ+/-_=.,;:[]@` \n\t\x00\x7f\x80\xe2\xff";
         for _ in 0..20_000 {
             let mut block = [0u8; 64];
             for b in &mut block {
@@ -2036,7 +2059,13 @@ mod tests {
                 };
             }
             // SAFETY: the CPU has AVX2 (checked above).
-            let avx2 = unsafe { masks64_avx2(&block) };
+            let (m, pct, sym) = unsafe { masks64_avx2(&block) };
+            // Its symbol bits are those of `+/-_`, `[` and `]`.
+            let brackets = block.iter().enumerate().fold(0, |bits, (j, &b)| {
+                bits | u64::from(b == b'[' || b == b']') << j
+            });
+            assert_eq!(sym & !m, brackets, "{:?}", String::from_utf8_lossy(&block));
+            let avx2 = (m, pct, sym & m);
             assert_eq!(
                 masks64(&block),
                 avx2,
@@ -2046,7 +2075,7 @@ mod tests {
             if has_avx512() {
                 // SAFETY: the CPU has AVX-512 (checked just now).
                 let (m, pct, sym, hex) = unsafe { masks64_avx512(&block) };
-                let avx512 = (m, escapes(pct, hex), sym);
+                let avx512 = (m, escapes(pct, hex), sym & m);
                 assert_eq!(avx512, avx2, "{:?}", String::from_utf8_lossy(&block));
             }
         }
