@@ -296,8 +296,13 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
         let padded = Padded::new(hay);
         for (first, blocks) in padded.groups(GROUP) {
             let i = 64 * first;
-            for (k, block) in padded.blocks_from(first, blocks) {
+            let whole = padded.whole(first, blocks);
+            for (k, block) in hay[i..].chunks_exact(64).take(whole).enumerate() {
+                let block = block.try_into().expect("64 bytes");
                 (ms[k + 1], pcts[k], syms[k + 1]) = masks64_avx2(block);
+            }
+            if whole < blocks {
+                (ms[whole + 1], pcts[whole], syms[whole + 1]) = masks64_avx2(&padded.last);
             }
             // Lanes past the last block: no alphabet, nothing to look at.
             for k in blocks..blocks.next_multiple_of(4) {
@@ -625,18 +630,11 @@ impl<'h> Padded<'h> {
         }
     }
 
-    /// Blocks `first..first + count` (below the count), by their index from `first`: the whole
-    /// blocks without a test each for the padded one.
+    /// How many of blocks `first..first + count` (all below the count) are whole blocks of the
+    /// haystack, before the padded last one: a loop over them needs no test for it.
     #[inline(always)]
-    fn blocks_from(&self, first: usize, count: usize) -> impl Iterator<Item = (usize, &[u8; 64])> {
-        let whole = (self.blocks - 1 - first).min(count);
-        let last = (whole < count).then_some((whole, &self.last));
-        self.hay[64 * first..]
-            .chunks_exact(64)
-            .take(whole)
-            .map(|b| b.try_into().expect("64 bytes"))
-            .enumerate()
-            .chain(last)
+    fn whole(&self, first: usize, count: usize) -> usize {
+        (self.blocks - 1 - first).min(count)
     }
 
     /// The groups of at most `size` blocks, as (first block, blocks).
@@ -813,6 +811,17 @@ impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
     #[inline(always)]
     fn push_run(&self, s: usize, e: usize, out: &mut Vec<Run>) {
         let hay = self.hay;
+        // Most runs are identifiers (`WinHttpProxySettingsTypeUnknown`) that `plausible`
+        // rejects on the first three bytes they decode to as base64. A run that cannot be hex
+        // (a letter past `f` in its first four, but for `0x`) is base64 or nothing, so the
+        // same test rejects it before its facts are taken.
+        let not_hex = |k: usize| !hay[s + k].is_ascii_hexdigit();
+        let zero_x = hay[s] == b'0' && (hay[s + 1] | 0x20) == b'x';
+        if (not_hex(0) || (not_hex(1) && !zero_x) || not_hex(2) || not_hex(3))
+            && base64_head(hay, s).is_some_and(head_rejects)
+        {
+            return;
+        }
         let facts = self.facts(s, e);
         // Judged here, while the run's bytes are still in the cache.
         if let Some(run) = classify(hay, s, e, facts).filter(|run| plausible(hay, run)) {
@@ -1387,18 +1396,10 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
     // first three bytes already hold a control byte: look at those before decoding more.
     let first3 = match run.encoding {
         _ if run.end - run.start < 6 => None,
-        Encoding::Base64 | Encoding::Base64Url => {
-            let v = |k: usize| B64[hay[run.start + k] as usize];
-            let (v0, v1, v2, v3) = (v(0), v(1), v(2), v(3));
-            if (v0 | v1 | v2 | v3) == 0xff {
-                return false;
-            }
-            Some([
-                v0 << 2 | v1 >> 4,
-                (v1 & 15) << 4 | v2 >> 2,
-                (v2 & 3) << 6 | v3,
-            ])
-        }
+        Encoding::Base64 | Encoding::Base64Url => match base64_head(hay, run.start) {
+            Some(head) => Some(head),
+            None => return false,
+        },
         Encoding::Hex => {
             let byte = |k: usize| {
                 hex_val(hay[run.start + 2 * k]) << 4 | hex_val(hay[run.start + 2 * k + 1])
@@ -1407,16 +1408,8 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
         }
         Encoding::Percent => None,
     };
-    if let Some(head) = first3 {
-        // A control byte or a definite UTF-8 error in the first three bytes rejects the run as
-        // the whole head would (base64-looking identifiers mostly decode to a byte that cannot
-        // follow their first). The magic numbers only where the run would be rejected.
-        let broken = || std::str::from_utf8(&head).is_err_and(|e| e.error_len().is_some());
-        if (head.iter().any(|&c| control(c)) || broken())
-            && !MAGIC.iter().any(|m| head.starts_with(&m[..m.len().min(3)]))
-        {
-            return false;
-        }
+    if first3.is_some_and(head_rejects) {
+        return false;
     }
     const HEAD: usize = 16;
     let end = match run.encoding {
@@ -1444,6 +1437,67 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
         Err(e) => e.error_len().is_none(),
     };
     valid && !out.iter().any(|&c| control(c))
+}
+
+/// The three bytes the four base64 characters at `hay[s..]` decode to, or `None` if one is not
+/// in the alphabet.
+#[inline(always)]
+fn base64_head(hay: &[u8], s: usize) -> Option<[u8; 3]> {
+    let v = |k: usize| B64[hay[s + k] as usize];
+    let (v0, v1, v2, v3) = (v(0), v(1), v(2), v(3));
+    ((v0 | v1 | v2 | v3) != 0xff).then_some([
+        v0 << 2 | v1 >> 4,
+        (v1 & 15) << 4 | v2 >> 2,
+        (v2 & 3) << 6 | v3,
+    ])
+}
+
+/// Whether the first three bytes a run decodes to reject it as [`plausible`] would reject the
+/// whole head: a control byte or a definite UTF-8 error (base64-looking identifiers mostly
+/// decode to a byte that cannot follow their first), unless they begin a magic number.
+#[inline(always)]
+fn head_rejects(head: [u8; 3]) -> bool {
+    let control = |c: u8| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
+    (head.iter().any(|&c| control(c)) || utf8_broken(head))
+        && !(matches!(head[0], 0x1f | b'B' | 0xfd | 0x28 | b'P')
+            && MAGIC.iter().any(|m| head.starts_with(&m[..m.len().min(3)])))
+}
+
+/// Whether `b` holds a definite UTF-8 error: `std::str::from_utf8` fails with an error length
+/// (not only a sequence cut at the end). Without the call, for the 3-byte heads of
+/// [`head_rejects`], which most candidate runs fail.
+#[inline(always)]
+fn utf8_broken(b: [u8; 3]) -> bool {
+    let mut i = 0;
+    while i < 3 {
+        let lead = b[i];
+        // The sequence's length and the range of its second byte.
+        let (len, lo, hi) = match lead {
+            0x00..=0x7f => {
+                i += 1;
+                continue;
+            }
+            0xc2..=0xdf => (2, 0x80, 0xbf),
+            0xe0 => (3, 0xa0, 0xbf),
+            0xe1..=0xec | 0xee..=0xef => (3, 0x80, 0xbf),
+            0xed => (3, 0x80, 0x9f),
+            0xf0 => (4, 0x90, 0xbf),
+            0xf1..=0xf3 => (4, 0x80, 0xbf),
+            0xf4 => (4, 0x80, 0x8f),
+            _ => return true,
+        };
+        for k in 1..len {
+            let Some(&c) = b.get(i + k) else {
+                return false;
+            };
+            let (lo, hi) = if k == 1 { (lo, hi) } else { (0x80, 0xbf) };
+            if !(lo..=hi).contains(&c) {
+                return true;
+            }
+        }
+        i += len;
+    }
+    false
 }
 
 /// Decode the short `run` into `buf` without allocating: the decoded bytes, or `None` if the
@@ -1912,6 +1966,23 @@ mod tests {
                 } else {
                     assert_eq!(got, want, "{}", String::from_utf8_lossy(&run));
                 }
+            }
+        }
+    }
+
+    /// The hand-written UTF-8 test says what `from_utf8` says, on every 3-byte head whose last
+    /// byte is one of those that decide (ASCII, continuation bytes at the range ends, leads).
+    #[test]
+    fn utf8_broken_equals_from_utf8() {
+        let last = [
+            0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf, 0xe0,
+            0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff,
+        ];
+        for x in 0..=0xffffu32 {
+            for &c in &last {
+                let head = [(x >> 8) as u8, x as u8, c];
+                let want = std::str::from_utf8(&head).is_err_and(|e| e.error_len().is_some());
+                assert_eq!(utf8_broken(head), want, "{head:02x?}");
             }
         }
     }
