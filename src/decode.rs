@@ -1458,8 +1458,18 @@ fn base64_head(hay: &[u8], s: usize) -> Option<[u8; 3]> {
 #[inline(always)]
 fn head_rejects(head: [u8; 3]) -> bool {
     let control = |c: u8| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
+    // The first bytes of the magic numbers, so that most heads skip the comparisons.
+    const FIRST: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut k = 0;
+        while k < MAGIC.len() {
+            t[MAGIC[k][0] as usize] = true;
+            k += 1;
+        }
+        t
+    };
     (head.iter().any(|&c| control(c)) || utf8_broken(head))
-        && !(matches!(head[0], 0x1f | b'B' | 0xfd | 0x28 | b'P')
+        && !(FIRST[head[0] as usize]
             && MAGIC.iter().any(|m| head.starts_with(&m[..m.len().min(3)])))
 }
 
