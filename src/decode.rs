@@ -296,14 +296,9 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
         let padded = Padded::new(hay);
         for (first, blocks) in padded.groups(GROUP) {
             let i = 64 * first;
-            let whole = padded.whole(first, blocks);
-            for (k, block) in hay[i..].chunks_exact(64).take(whole).enumerate() {
-                let block = block.try_into().expect("64 bytes");
+            padded.each(first, blocks, |k, block| {
                 (ms[k + 1], pcts[k], syms[k + 1]) = masks64_avx2(block);
-            }
-            if whole < blocks {
-                (ms[whole + 1], pcts[whole], syms[whole + 1]) = masks64_avx2(&padded.last);
-            }
+            });
             // Lanes past the last block: no alphabet, nothing to look at.
             for k in blocks..blocks.next_multiple_of(4) {
                 (ms[k + 1], pcts[k], syms[k + 1]) = (0, 0, 0);
@@ -492,9 +487,9 @@ unsafe fn find_block_runs_avx512(hay: &[u8], out: &mut Vec<Run>) {
             let i = 64 * first;
             // The masks of all blocks first: a load of eight masks just stored would wait for
             // the stores.
-            for k in 0..blocks {
-                (ms[k], pcts[k], syms[k], hexes[k]) = masks64_avx512(padded.block(first + k));
-            }
+            padded.each(first, blocks, |k, block| {
+                (ms[k], pcts[k], syms[k], hexes[k]) = masks64_avx512(block);
+            });
             // Lanes past the last block: no alphabet, nothing carried out.
             for k in blocks..blocks.next_multiple_of(8) {
                 (ms[k], pcts[k], syms[k], hexes[k]) = (0, 0, 0, 0);
@@ -621,20 +616,22 @@ impl<'h> Padded<'h> {
         }
     }
 
-    /// Block `k` (below the count).
+    /// `f` on each of blocks `first..first + count` (all below the count), with its index from
+    /// `first`: the whole blocks of the haystack in a loop with no test for the padded last one,
+    /// then that one if it is among them.
     #[inline(always)]
-    fn block(&self, k: usize) -> &[u8; 64] {
-        match self.hay.get(64 * k..64 * k + 64) {
-            Some(b) => b.try_into().expect("64 bytes"),
-            None => &self.last,
+    fn each(&self, first: usize, count: usize, mut f: impl FnMut(usize, &[u8; 64])) {
+        let whole = (self.blocks - 1 - first).min(count);
+        for (k, block) in self.hay[64 * first..]
+            .chunks_exact(64)
+            .take(whole)
+            .enumerate()
+        {
+            f(k, block.try_into().expect("64 bytes"));
         }
-    }
-
-    /// How many of blocks `first..first + count` (all below the count) are whole blocks of the
-    /// haystack, before the padded last one: a loop over them needs no test for it.
-    #[inline(always)]
-    fn whole(&self, first: usize, count: usize) -> usize {
-        (self.blocks - 1 - first).min(count)
+        if whole < count {
+            f(whole, &self.last);
+        }
     }
 
     /// The groups of at most `size` blocks, as (first block, blocks).
@@ -947,7 +944,12 @@ unsafe fn masks64_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
         )
     };
     let low4 = _mm256_set1_epi8(0x0f);
-    let (mut m, mut sym) = (0u64, 0u64);
+    // The top bits of the bytes of both halves, as 64 bits.
+    let bits = |v: [__m256i; 2]| {
+        u64::from(_mm256_movemask_epi8(v[0]) as u32)
+            | u64::from(_mm256_movemask_epi8(v[1]) as u32) << 32
+    };
+    let mut alphabet = [_mm256_setzero_si256(); 2];
     let mut both = [_mm256_setzero_si256(); 2];
     let mut is_pct = [_mm256_setzero_si256(); 2];
     for k in 0..2 {
@@ -958,27 +960,20 @@ unsafe fn masks64_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
         both[k] = _mm256_and_si256(lo, hi);
         // In the alphabet: any bit but the top one alone (`[` and `]`), which the absolute
         // value keeps negative.
-        let alphabet = _mm256_cmpgt_epi8(_mm256_abs_epi8(both[k]), _mm256_setzero_si256());
-        m |= u64::from(_mm256_movemask_epi8(alphabet) as u32) << (32 * k);
-        sym |= u64::from(_mm256_movemask_epi8(both[k]) as u32) << (32 * k);
+        alphabet[k] = _mm256_cmpgt_epi8(_mm256_abs_epi8(both[k]), _mm256_setzero_si256());
         is_pct[k] = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'%' as i8));
     }
+    let (m, sym) = (bits(alphabet), bits(both));
     // The hex digits only matter after a `%`, which most blocks lack.
     let any_pct = _mm256_or_si256(is_pct[0], is_pct[1]);
     if _mm256_testz_si256(any_pct, any_pct) != 0 {
         return (m, 0, sym);
     }
-    let pct = is_pct.iter().enumerate().fold(0u64, |pct, (k, &v)| {
-        pct | u64::from(_mm256_movemask_epi8(v) as u32) << (32 * k)
+    let no_hex = both.map(|both| {
+        let digit = _mm256_and_si256(both, _mm256_set1_epi8(1 | 32));
+        _mm256_cmpeq_epi8(digit, _mm256_setzero_si256())
     });
-    let hex = both.iter().enumerate().fold(0u64, |hex, (k, &both)| {
-        let no_hex = _mm256_cmpeq_epi8(
-            _mm256_and_si256(both, _mm256_set1_epi8(1 | 32)),
-            _mm256_setzero_si256(),
-        );
-        hex | u64::from(!(_mm256_movemask_epi8(no_hex) as u32)) << (32 * k)
-    });
-    (m, escapes(pct, hex), sym)
+    (m, escapes(bits(is_pct), !bits(no_hex)), sym)
 }
 
 /// Classes of the ASCII bytes for [`masks64_avx512`]: 1 base64 or base64url alphabet, 2 one of
