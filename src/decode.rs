@@ -808,15 +808,19 @@ impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
     #[inline(always)]
     fn push_run(&self, s: usize, e: usize, out: &mut Vec<Run>) {
         let hay = self.hay;
-        // Most runs are identifiers (`WinHttpProxySettingsTypeUnknown`) that `plausible`
-        // rejects on the first three bytes they decode to as base64. A run that cannot be hex
-        // (a letter past `f` in its first four, but for `0x`) is base64 or nothing, so the
-        // same test rejects it before its facts are taken.
+        // Most runs are identifiers and hashes that `plausible` rejects on the first bytes
+        // they decode to, which `rejected_early` judges before the run's facts are taken. Most
+        // identifiers (`WinHttpProxySettingsTypeUnknown`) fail on three bytes already, and
+        // cannot be hex (a letter past `f` in their first four, but for `0x`): base64 or
+        // nothing. This cheaper test drops those first.
         let not_hex = |k: usize| !hay[s + k].is_ascii_hexdigit();
         let zero_x = hay[s] == b'0' && (hay[s + 1] | 0x20) == b'x';
         if (not_hex(0) || (not_hex(1) && !zero_x) || not_hex(2) || not_hex(3))
-            && base64_head(hay, s).is_some_and(head_rejects)
+            && base64_head::<3>(hay, s).is_some_and(head_rejects)
         {
+            return;
+        }
+        if rejected_early(hay, s) {
             return;
         }
         let facts = self.facts(s, e);
@@ -825,6 +829,34 @@ impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
             out.push(run);
         }
     }
+}
+
+/// Whether the alphabet run from `s` (of [`MIN_RUN`] bytes or more) is one that [`plausible`]
+/// rejects whatever [`classify`] makes of it, judged on the first six bytes it decodes to as
+/// base64 and, where it may be hex (from `s`, or after `0x`), as hex.
+///
+/// Six bytes reject most of what three let through: identifiers whose first four characters
+/// happen to decode to text but whose next four do not (`WinHttpP` decodes to `Z)`, a two-byte
+/// character, and a lead byte followed by `O`), and hashes in hex, whose bytes are random.
+#[inline(always)]
+fn rejected_early(hay: &[u8], s: usize) -> bool {
+    const HEAD: usize = 6;
+    // As hex from `at`: not if a byte of the head is not a hex digit.
+    let hex_rejects = |at: usize| {
+        let mut head = [0u8; HEAD];
+        for (k, b) in head.iter_mut().enumerate() {
+            let (h, l) = (hex_val(hay[at + 2 * k]), hex_val(hay[at + 2 * k + 1]));
+            if (h | l) == 0xff {
+                return true;
+            }
+            *b = h << 4 | l;
+        }
+        head_rejects(head)
+    };
+    let zero_x = hay[s] == b'0' && (hay[s + 1] | 0x20) == b'x';
+    base64_head::<HEAD>(hay, s).is_some_and(head_rejects)
+        && hex_rejects(s)
+        && (!zero_x || hex_rejects(s + 2))
 }
 
 /// The bits of `pct` (the `%` bytes of a block) that may start an escape: those followed by two
@@ -879,10 +911,11 @@ fn masks64_sse2(block: &[u8; 64]) -> (u64, u64, u64) {
 }
 
 /// Nibble tables for [`masks64_avx2`]: a byte is in the alphabet when the entry of its low
-/// nibble and the entry of its high nibble share a bit. Each bit is one rectangle of the byte
-/// table: 1 `0`-`9`; 2 `A`-`O` and `a`-`o`; 4 `P`-`Z` and `p`-`z`; 8 `+`, `-`, `/`; 16 `_`;
-/// 32 `A`-`F` and `a`-`f` (all in the alphabet; with bit 1, the hex digits). Bit 128 is read on
-/// its own, by the sign: `+`, `-`, `/`, `_`, and `[` and `]` (which no other bit has).
+/// nibble and the entry of its high nibble share one of the bits 1 to 16. Each bit is one
+/// rectangle of the byte table: 1 `0`-`9`; 2 `A`-`O` and `a`-`o`; 4 `P`-`Z` and `p`-`z`; 8 `+`,
+/// `-`, `/`; 16 `_`; 32 `A`-`F` and `a`-`f` (all in the alphabet; with bit 1, the hex digits);
+/// 64 `%`. Bit 128 is read on its own, by the sign: `+`, `-`, `/`, `_`, and `[` and `]` (which
+/// no other bit has). Bytes from 128 up are in no rectangle: their low lookup gives 0.
 const LO_NIBBLE: [u8; 16] = {
     let mut t = [0u8; 16];
     let mut l = 0;
@@ -909,6 +942,9 @@ const LO_NIBBLE: [u8; 16] = {
         if l >= 1 && l <= 6 {
             v |= 32;
         }
+        if l == 5 {
+            v |= 64;
+        }
         t[l] = v;
         l += 1;
     }
@@ -916,7 +952,7 @@ const LO_NIBBLE: [u8; 16] = {
 };
 const HI_NIBBLE: [u8; 16] = {
     let mut t = [0u8; 16];
-    t[2] = 8 | 128; // `+`, `-`, `/`
+    t[2] = 8 | 64 | 128; // `+`, `-`, `/` (and `%` for bit 64)
     t[3] = 1; // digits
     t[4] = 2 | 32; // `A`-`O`, of which `A`-`F` are hex
     t[5] = 4 | 16 | 128; // `P`-`Z`, `_` (and `[`, `]` for bit 128)
@@ -944,31 +980,34 @@ unsafe fn masks64_avx2(block: &[u8; 64]) -> (u64, u64, u64) {
         )
     };
     let low4 = _mm256_set1_epi8(0x0f);
+    let (alphabet_bits, pct_bit) = (_mm256_set1_epi8(31), _mm256_set1_epi8(64));
     // The top bits of the bytes of both halves, as 64 bits.
     let bits = |v: [__m256i; 2]| {
         u64::from(_mm256_movemask_epi8(v[0]) as u32)
             | u64::from(_mm256_movemask_epi8(v[1]) as u32) << 32
     };
-    let mut alphabet = [_mm256_setzero_si256(); 2];
+    let mut x = [_mm256_setzero_si256(); 2];
     let mut both = [_mm256_setzero_si256(); 2];
-    let mut is_pct = [_mm256_setzero_si256(); 2];
+    let mut outside = [_mm256_setzero_si256(); 2];
     for k in 0..2 {
         // SAFETY: the two unaligned 32-byte loads read exactly the 64 bytes of `block`.
-        let x = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k) as *const __m256i) };
-        let lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(x, low4));
-        let hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(x, 4), low4));
+        x[k] = unsafe { _mm256_loadu_si256(block.as_ptr().add(32 * k) as *const __m256i) };
+        // The low nibble needs no mask: the lookup reads bits 0-3, and gives 0 for a byte with
+        // bit 7 set (none is in the alphabet).
+        let lo = _mm256_shuffle_epi8(lo_t, x[k]);
+        let hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16(x[k], 4), low4));
         both[k] = _mm256_and_si256(lo, hi);
-        // In the alphabet: any bit but the top one alone (`[` and `]`), which the absolute
-        // value keeps negative.
-        alphabet[k] = _mm256_cmpgt_epi8(_mm256_abs_epi8(both[k]), _mm256_setzero_si256());
-        is_pct[k] = _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'%' as i8));
+        outside[k] = _mm256_cmpeq_epi8(
+            _mm256_and_si256(both[k], alphabet_bits),
+            _mm256_setzero_si256(),
+        );
     }
-    let (m, sym) = (bits(alphabet), bits(both));
+    let (m, sym) = (!bits(outside), bits(both));
     // The hex digits only matter after a `%`, which most blocks lack.
-    let any_pct = _mm256_or_si256(is_pct[0], is_pct[1]);
-    if _mm256_testz_si256(any_pct, any_pct) != 0 {
+    if _mm256_testz_si256(_mm256_or_si256(both[0], both[1]), pct_bit) != 0 {
         return (m, 0, sym);
     }
+    let is_pct = x.map(|x| _mm256_cmpeq_epi8(x, _mm256_set1_epi8(b'%' as i8)));
     let no_hex = both.map(|both| {
         let digit = _mm256_and_si256(both, _mm256_set1_epi8(1 | 32));
         _mm256_cmpeq_epi8(digit, _mm256_setzero_si256())
@@ -1391,7 +1430,7 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
     // first three bytes already hold a control byte: look at those before decoding more.
     let first3 = match run.encoding {
         _ if run.end - run.start < 6 => None,
-        Encoding::Base64 | Encoding::Base64Url => match base64_head(hay, run.start) {
+        Encoding::Base64 | Encoding::Base64Url => match base64_head::<3>(hay, run.start) {
             Some(head) => Some(head),
             None => return false,
         },
@@ -1434,24 +1473,30 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
     valid && !out.iter().any(|&c| control(c))
 }
 
-/// The three bytes the four base64 characters at `hay[s..]` decode to, or `None` if one is not
-/// in the alphabet.
+/// The `N` bytes (a multiple of 3) the base64 characters at `hay[s..]` decode to, or `None`
+/// if one is not in the alphabet.
 #[inline(always)]
-fn base64_head(hay: &[u8], s: usize) -> Option<[u8; 3]> {
-    let v = |k: usize| B64[hay[s + k] as usize];
-    let (v0, v1, v2, v3) = (v(0), v(1), v(2), v(3));
-    ((v0 | v1 | v2 | v3) != 0xff).then_some([
-        v0 << 2 | v1 >> 4,
-        (v1 & 15) << 4 | v2 >> 2,
-        (v2 & 3) << 6 | v3,
-    ])
+fn base64_head<const N: usize>(hay: &[u8], s: usize) -> Option<[u8; N]> {
+    let mut head = [0u8; N];
+    let mut bad = 0;
+    for (k, out) in head.chunks_exact_mut(3).enumerate() {
+        let v = |j: usize| B64[hay[s + 4 * k + j] as usize];
+        let (v0, v1, v2, v3) = (v(0), v(1), v(2), v(3));
+        bad |= v0 | v1 | v2 | v3;
+        out.copy_from_slice(&[
+            v0 << 2 | v1 >> 4,
+            (v1 & 15) << 4 | v2 >> 2,
+            (v2 & 3) << 6 | v3,
+        ]);
+    }
+    (bad != 0xff).then_some(head)
 }
 
-/// Whether the first three bytes a run decodes to reject it as [`plausible`] would reject the
-/// whole head: a control byte or a definite UTF-8 error (base64-looking identifiers mostly
-/// decode to a byte that cannot follow their first), unless they begin a magic number.
+/// Whether the first bytes a run decodes to reject it as [`plausible`] would reject the whole
+/// head: a control byte or a definite UTF-8 error (base64-looking identifiers mostly decode to
+/// a byte that cannot follow their first), unless they begin a magic number.
 #[inline(always)]
-fn head_rejects(head: [u8; 3]) -> bool {
+fn head_rejects<const N: usize>(head: [u8; N]) -> bool {
     let control = |c: u8| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
     // The first bytes of the magic numbers, so that most heads skip the comparisons.
     const FIRST: [bool; 256] = {
@@ -1463,18 +1508,18 @@ fn head_rejects(head: [u8; 3]) -> bool {
         }
         t
     };
-    (head.iter().any(|&c| control(c)) || utf8_broken(head))
+    (head.iter().any(|&c| control(c)) || utf8_broken(&head))
         && !(FIRST[head[0] as usize]
-            && MAGIC.iter().any(|m| head.starts_with(&m[..m.len().min(3)])))
+            && MAGIC.iter().any(|m| head.starts_with(&m[..m.len().min(N)])))
 }
 
 /// Whether `b` holds a definite UTF-8 error: `std::str::from_utf8` fails with an error length
-/// (not only a sequence cut at the end). Without the call, for the 3-byte heads of
+/// (not only a sequence cut at the end). Without the call, for the short heads of
 /// [`head_rejects`], which most candidate runs fail.
 #[inline(always)]
-fn utf8_broken(b: [u8; 3]) -> bool {
+fn utf8_broken(b: &[u8]) -> bool {
     let mut i = 0;
-    while i < 3 {
+    while i < b.len() {
         let lead = b[i];
         // The sequence's length and the range of its second byte.
         let (len, lo, hi) = match lead {
@@ -1987,9 +2032,80 @@ mod tests {
             for &c in &last {
                 let head = [(x >> 8) as u8, x as u8, c];
                 let want = std::str::from_utf8(&head).is_err_and(|e| e.error_len().is_some());
-                assert_eq!(utf8_broken(head), want, "{head:02x?}");
+                assert_eq!(utf8_broken(&head), want, "{head:02x?}");
             }
         }
+        // Six bytes (the heads of `rejected_early`), from the same boundaries and ASCII.
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        for _ in 0..1_000_000 {
+            let head: [u8; 6] = std::array::from_fn(|_| match next() % 3 {
+                0 => next() as u8,
+                1 => b'a',
+                _ => last[(next() % last.len() as u64) as usize],
+            });
+            let want = std::str::from_utf8(&head).is_err_and(|e| e.error_len().is_some());
+            assert_eq!(utf8_broken(&head), want, "{head:02x?}");
+        }
+    }
+
+    /// `rejected_early` drops only runs that `classify` and `plausible` drop, and most
+    /// identifiers and hashes: on identifiers, hex of text and of binary data (with and without
+    /// `0x`), base64 of text, of binary data and of magic numbers, and random alphabet bytes.
+    #[test]
+    fn early_rejection_drops_only_what_plausible_drops() {
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15);
+        const WORDS: [&str; 12] = [
+            "Win", "Http", "proxy", "Settings", "TYPE", "unknown", "Get", "Value", "32", "x",
+            "Key", "DER",
+        ];
+        const ALPHABET: &[u8] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_";
+        let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let (mut rejected, mut identifiers, mut hashes) = (0, 0, 0);
+        for round in 0..72_000 {
+            let len = 15 + (next() % 40) as usize;
+            let random: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            let text: Vec<u8> = (0..len).map(|_| (next() % 0x5f) as u8 + 0x20).collect();
+            let mut run = match round % 9 {
+                0 => (0..8)
+                    .map(|_| WORDS[(next() % 12) as usize])
+                    .collect::<String>(),
+                1 => hex(&random),
+                2 => format!("0x{}", hex(&random)),
+                3 => b64(&text),
+                4 => b64(&random),
+                7 => hex(&text),
+                8 => format!("0x{}", hex(&text)),
+                5 => {
+                    let mut payload = random.clone();
+                    let m = MAGIC[(next() % MAGIC.len() as u64) as usize];
+                    payload[..m.len()].copy_from_slice(m);
+                    b64(&payload)
+                }
+                _ => (0..len + 5)
+                    .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize] as char)
+                    .collect(),
+            };
+            run = run.trim_end_matches('=').to_string();
+            while run.len() < MIN_RUN {
+                run.push('A');
+            }
+            let hay = format!(" {run} ");
+            let hay = hay.as_bytes();
+            let (s, e) = (1, 1 + run.len());
+            let kept = classify(hay, s, e, Facts::of(&hay[s..e], usize::MAX))
+                .is_some_and(|r| plausible(hay, &r));
+            if rejected_early(hay, s) {
+                assert!(!kept, "{run}");
+                rejected += 1;
+                identifiers += usize::from(round % 9 == 0);
+                hashes += usize::from(round % 9 == 1);
+            }
+        }
+        assert!(
+            rejected > 30_000 && identifiers > 6_000 && hashes > 6_000,
+            "{rejected} {identifiers} {hashes}"
+        );
     }
 
     /// `plausible` (with its 3-byte shortcut) says what its contract says of the decoded head:
