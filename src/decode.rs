@@ -761,7 +761,7 @@ impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
         // The run that starts in an earlier block ends here, after `head` (< 64) bytes.
         let head = b.m.trailing_ones() as usize;
         let run = b.carry + head;
-        if run >= MIN_RUN && (b.carry_syms + syms((1u64 << head) - 1)) * 16 <= run {
+        if (run >= MIN_RUN) & ((b.carry_syms + syms((1u64 << head) - 1)) * 16 <= run) {
             self.push_run(i - b.carry, i + head, out);
         }
         // Runs inside the block: `x` keeps a bit where MIN_RUN (20) alphabet bytes start.
@@ -813,9 +813,9 @@ impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
         // identifiers (`WinHttpProxySettingsTypeUnknown`) fail on three bytes already, and
         // cannot be hex (a letter past `f` in their first four, but for `0x`): base64 or
         // nothing. This cheaper test drops those first.
-        let not_hex = |k: usize| !hay[s + k].is_ascii_hexdigit();
-        let zero_x = hay[s] == b'0' && (hay[s + 1] | 0x20) == b'x';
-        if (not_hex(0) || (not_hex(1) && !zero_x) || not_hex(2) || not_hex(3))
+        let hex = |k: usize| hex_val(hay[s + k]) != 0xff;
+        let zero_x = (hay[s] == b'0') & ((hay[s + 1] | 0x20) == b'x');
+        if !(hex(0) & (hex(1) | zero_x) & hex(2) & hex(3))
             && base64_head::<3>(hay, s).is_some_and(head_rejects)
         {
             return;
@@ -1327,13 +1327,38 @@ static B64: [u8; 256] = {
     t
 };
 
+/// The value of a hex digit, or 0xff: a lookup, with no branch to mispredict on the random
+/// digits of hashes.
+#[inline(always)]
 fn hex_val(b: u8) -> u8 {
-    match b {
-        b'0'..=b'9' => b - b'0',
-        b'a'..=b'f' => b - b'a' + 10,
-        b'A'..=b'F' => b - b'A' + 10,
-        _ => 0xff,
-    }
+    static VALUE: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let mut d = 0;
+        while d < 16 {
+            t[b"0123456789abcdef"[d] as usize] = d as u8;
+            t[b"0123456789ABCDEF"[d] as usize] = d as u8;
+            d += 1;
+        }
+        t
+    };
+    VALUE[b as usize]
+}
+
+/// Whether `c` is a control byte in text: below space but for tab and line breaks, or DEL. A
+/// lookup, for the same reason as [`hex_val`].
+#[inline(always)]
+fn control(c: u8) -> bool {
+    static CONTROL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut c = 0;
+        while c < 0x20 {
+            t[c] = !matches!(c as u8, b'\t' | b'\n' | b'\r');
+            c += 1;
+        }
+        t[0x7f] = true;
+        t
+    };
+    CONTROL[c as usize]
 }
 
 /// Decode `run` of `hay` into `out` (cleared first). False if it is not valid in its encoding.
@@ -1425,7 +1450,6 @@ pub const MAGIC: [&[u8]; 6] = [
 /// start of a compressed stream or archive, so the run need not be decoded whole (most base64-
 /// looking runs in source code are identifiers and paths that decode to binary).
 pub fn plausible(hay: &[u8], run: &Run) -> bool {
-    let control = |c: u8| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
     // Most candidates are identifiers (base64-looking) or hashes and test vectors (hex) whose
     // first three bytes already hold a control byte: look at those before decoding more.
     let first3 = match run.encoding {
@@ -1497,7 +1521,6 @@ fn base64_head<const N: usize>(hay: &[u8], s: usize) -> Option<[u8; N]> {
 /// a byte that cannot follow their first), unless they begin a magic number.
 #[inline(always)]
 fn head_rejects<const N: usize>(head: [u8; N]) -> bool {
-    let control = |c: u8| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f;
     // The first bytes of the magic numbers, so that most heads skip the comparisons.
     const FIRST: [bool; 256] = {
         let mut t = [false; 256];
@@ -1508,46 +1531,89 @@ fn head_rejects<const N: usize>(head: [u8; N]) -> bool {
         }
         t
     };
-    (head.iter().any(|&c| control(c)) || utf8_broken(&head))
+    (head.iter().fold(false, |any, &c| any | control(c)) | utf8_broken(&head))
         && !(FIRST[head[0] as usize]
             && MAGIC.iter().any(|m| head.starts_with(&m[..m.len().min(N)])))
 }
 
 /// Whether `b` holds a definite UTF-8 error: `std::str::from_utf8` fails with an error length
 /// (not only a sequence cut at the end). Without the call, for the short heads of
-/// [`head_rejects`], which most candidate runs fail.
+/// [`head_rejects`], which most candidate runs fail: an automaton over classes of bytes, with
+/// a lookup per byte and no branch (the bytes of encoded identifiers and hashes are random, and
+/// the branches of a decoder on them were mispredicted).
 #[inline(always)]
 fn utf8_broken(b: &[u8]) -> bool {
-    let mut i = 0;
-    while i < b.len() {
-        let lead = b[i];
-        // The sequence's length and the range of its second byte.
-        let (len, lo, hi) = match lead {
-            0x00..=0x7f => {
-                i += 1;
-                continue;
-            }
-            0xc2..=0xdf => (2, 0x80, 0xbf),
-            0xe0 => (3, 0xa0, 0xbf),
-            0xe1..=0xec | 0xee..=0xef => (3, 0x80, 0xbf),
-            0xed => (3, 0x80, 0x9f),
-            0xf0 => (4, 0x90, 0xbf),
-            0xf1..=0xf3 => (4, 0x80, 0xbf),
-            0xf4 => (4, 0x80, 0x8f),
-            _ => return true,
-        };
-        for k in 1..len {
-            let Some(&c) = b.get(i + k) else {
-                return false;
+    // Classes: ASCII; continuation bytes 80-8F, 90-9F, A0-BF; never valid (C0, C1, F5-FF);
+    // the first bytes of two-byte sequences; E0; the other first bytes of three-byte
+    // sequences; ED; F0; F1-F3; F4. (E0, ED, F0 and F4 narrow the second byte.)
+    const ASCII: u8 = 0;
+    const C80: u8 = 1;
+    const C90: u8 = 2;
+    const CA0: u8 = 3;
+    const NEVER: u8 = 4;
+    const LEAD2: u8 = 5;
+    const E0: u8 = 6;
+    const LEAD3: u8 = 7;
+    const ED: u8 = 8;
+    const F0: u8 = 9;
+    const LEAD4: u8 = 10;
+    const F4: u8 = 11;
+    static CLASS: [u8; 256] = {
+        let mut t = [ASCII; 256];
+        let mut c = 0x80;
+        while c < 0x100 {
+            t[c] = match c {
+                0x80..=0x8f => C80,
+                0x90..=0x9f => C90,
+                0xa0..=0xbf => CA0,
+                0xc2..=0xdf => LEAD2,
+                0xe0 => E0,
+                0xed => ED,
+                0xe1..=0xef => LEAD3,
+                0xf0 => F0,
+                0xf1..=0xf3 => LEAD4,
+                0xf4 => F4,
+                _ => NEVER,
             };
-            let (lo, hi) = if k == 1 { (lo, hi) } else { (0x80, 0xbf) };
-            if !(lo..=hi).contains(&c) {
-                return true;
-            }
+            c += 1;
         }
-        i += len;
-    }
-    false
+        t
+    };
+    // States: between characters; broken (for good); waiting for 1, 2 or 3 continuation bytes;
+    // after E0, ED, F0 or F4, waiting for the narrowed second byte.
+    const OK: u8 = 0;
+    const BROKEN: u8 = 1;
+    const WANT1: u8 = 2;
+    const WANT2: u8 = 3;
+    const WANT3: u8 = 4;
+    const AFTER_E0: u8 = 5;
+    const AFTER_ED: u8 = 6;
+    const AFTER_F0: u8 = 7;
+    const AFTER_F4: u8 = 8;
+    static NEXT: [[u8; 12]; 9] = {
+        let mut t = [[BROKEN; 12]; 9];
+        t[OK as usize] = [
+            OK, BROKEN, BROKEN, BROKEN, BROKEN, WANT1, AFTER_E0, WANT2, AFTER_ED, AFTER_F0, WANT3,
+            AFTER_F4,
+        ];
+        let mut c = C80;
+        while c <= CA0 {
+            t[WANT1 as usize][c as usize] = OK;
+            t[WANT2 as usize][c as usize] = WANT1;
+            t[WANT3 as usize][c as usize] = WANT2;
+            c += 1;
+        }
+        t[AFTER_E0 as usize][CA0 as usize] = WANT1;
+        t[AFTER_ED as usize][C80 as usize] = WANT1;
+        t[AFTER_ED as usize][C90 as usize] = WANT1;
+        t[AFTER_F0 as usize][C90 as usize] = WANT2;
+        t[AFTER_F0 as usize][CA0 as usize] = WANT2;
+        t[AFTER_F4 as usize][C80 as usize] = WANT2;
+        t
+    };
+    b.iter()
+        .fold(OK, |state, &c| NEXT[state as usize][CLASS[c as usize] as usize])
+        == BROKEN
 }
 
 /// Decode the short `run` into `buf` without allocating: the decoded bytes, or `None` if the
@@ -1620,7 +1686,7 @@ pub fn is_text(b: &[u8]) -> bool {
     }
     let controls = b
         .iter()
-        .filter(|&&c| (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f)
+        .filter(|&&c| control(c))
         .count();
     controls == 0 || (b.len() >= 64 && controls * 32 <= b.len())
 }
