@@ -254,10 +254,9 @@ fn has_avx2() -> bool {
 /// four blocks at once, one in each 64-bit lane, for what may start or end in them, and the
 /// single-block work ([`Looker::look`]) only on the blocks that test marks.
 ///
-/// AVX2 has no per-lane bit counts, so the test is not the AVX-512 loop's; it only shifts and
-/// ANDs, and marks a superset of the blocks that have work (see [`needs_look_avx2`]). A group
-/// of four blocks with one all alphabet (a long run, rare in source code) goes block by block,
-/// as in the AVX-512 loop.
+/// The test is the AVX-512 loop's, with the bit counts and leading ones that AVX2 lacks built
+/// from table lookups and shifts (see [`needs_look_avx2`]). A group of four blocks with one
+/// all alphabet (a long run, rare in source code) goes block by block, as in the AVX-512 loop.
 ///
 /// # Safety
 /// The CPU must support what [`has_avx2`] checks.
@@ -293,6 +292,9 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
             };
             b.carry_out()
         };
+        // Lane 0: the bits below the top run of the block before the next four (none before
+        // the first: all).
+        let mut carried = _mm256_set1_epi64x(-1);
         let padded = Padded::new(hay);
         for (first, blocks) in padded.groups(GROUP) {
             let i = 64 * first;
@@ -322,14 +324,18 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
                         (c, cs) = carry_out(k, &ms, &syms, &carries, &carries_syms);
                     }
                     marked |= valid << g;
+                    let below_top = u64::MAX.checked_shr(ms[g + 4].leading_ones()).unwrap_or(0);
+                    carried = _mm256_set1_epi64x(below_top as i64);
                     continue;
                 }
-                let look = needs_look_avx2(
+                let look;
+                (look, carried) = needs_look_avx2(
                     lanes(&ms[g..]),
                     m,
                     lanes(&syms[g..]),
                     lanes(&syms[g + 1..]),
                     lanes(&pcts[g..]),
+                    carried,
                 );
                 marked |= (look & valid) << g;
             }
@@ -356,19 +362,20 @@ unsafe fn find_block_runs_avx2(hay: &[u8], out: &mut Vec<Run>) {
 }
 
 /// Which of four blocks (one per 64-bit lane: alphabet masks `m`, those of the blocks before
-/// them `prev`, `+/-_` masks `sym`, escape masks `pct`) [`Looker::look`] may find something
-/// in, as a 4-bit mask. A superset, from shifts and ANDs only:
-/// - an escape;
-/// - a run of [`MIN_RUN`] (20) alphabet bytes that holds the block's first byte or the byte
-///   before it: found among the 64 bytes from the middle of the block before to the middle of
-///   this one, which hold 20 bytes of such a run if it has them (a run that reaches past them
-///   covers 32 of them);
-/// - a run inside the block (not at its start or end) of 20 bytes that also holds 10 bytes in a
-///   row none of which is `+/-_`: a run of 20 to 63 bytes with at most one `+/-_` in 16 (what
-///   `look` keeps) has such a stretch (the fewest its longest stretch can have is 10, at 20
-///   bytes with one and at 32 with two).
+/// them `prev`, `+/-_` masks `sym` and `prev_sym`, escape masks `pct`) [`Looker::look`] may
+/// find something in, as a 4-bit mask, and the masks of the bytes below each block's top run
+/// (`below_top`, the alphabet bytes that reach its end) shifted up one lane, for the next call
+/// (`carried`: lane 0 is that of the block before the first, from the last call).
 ///
-/// No lane may be all alphabet (the caller goes block by block then).
+/// The test is `look`'s, lane by lane, with no branch: an escape; the run that ends in the
+/// block, begun in the block before (of its top run and this block's first bytes), if it has
+/// 20 bytes and at most one `+/-_` in 16; the first run of 20 inside the block, by the same
+/// rule; any later run of 20 inside. It marks a block whose block before is all alphabet
+/// (whose carry is longer than that block), and otherwise exactly the blocks where `look` finds
+/// a run or an escape, but for later runs that `look` rejects.
+///
+/// AVX2 counts no bits per lane: the counts come from a nibble table (`vpshufb`) summed per
+/// lane (`vpsadbw`). No lane may be all alphabet (the caller goes block by block then).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
@@ -378,64 +385,94 @@ fn needs_look_avx2(
     prev_sym: std::arch::x86_64::__m256i,
     sym: std::arch::x86_64::__m256i,
     pct: std::arch::x86_64::__m256i,
-) -> u64 {
+    carried: std::arch::x86_64::__m256i,
+) -> (u64, std::arch::x86_64::__m256i) {
     use std::arch::x86_64::*;
     let zero = _mm256_setzero_si256();
-    let srl = |v: __m256i, k: i32| match k {
-        1 => _mm256_srli_epi64(v, 1),
-        2 => _mm256_srli_epi64(v, 2),
-        4 => _mm256_srli_epi64(v, 4),
-        8 => _mm256_srli_epi64(v, 8),
-        _ => unreachable!(),
-    };
-    // Bits where `MIN_RUN` (20) set bits start.
-    let run20 = |mut x: __m256i| {
-        for k in [1, 2, 4, 8, 4] {
-            x = _mm256_and_si256(x, srl(x, k));
-        }
-        x
-    };
-    let is_zero = |v: __m256i| _mm256_cmpeq_epi64(v, zero);
-    // 10 set bits in a row.
-    let run10 = |mut x: __m256i| {
-        for k in [1, 2, 4, 2] {
-            x = _mm256_and_si256(x, srl(x, k));
-        }
-        x
-    };
-    // Runs across the start: the upper half of the block before, the lower half of this one;
-    // a run of 20 that holds bit 31 or 32 starts at bit 12 to 32. Unless it goes on past
-    // them (one of the halves all alphabet), they hold all of it, and so 10 bytes in a row
-    // none of which is `+/-_`, if it is one `look` keeps (see below).
-    let mid = _mm256_or_si256(_mm256_srli_epi64(prev, 32), _mm256_slli_epi64(m, 32));
-    let mid_sym = _mm256_or_si256(_mm256_srli_epi64(prev_sym, 32), _mm256_slli_epi64(sym, 32));
-    let low32 = _mm256_set1_epi64x(0xffff_ffff);
-    let long = _mm256_or_si256(
-        _mm256_cmpeq_epi64(_mm256_and_si256(mid, low32), low32),
-        _mm256_cmpeq_epi64(_mm256_srli_epi64(mid, 32), low32),
+    let ones = _mm256_set1_epi64x(-1);
+    let low4 = _mm256_set1_epi8(0x0f);
+    let nibble_counts = _mm256_setr_epi8(
+        0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3,
+        3, 4,
     );
-    let across = _mm256_and_si256(run20(mid), _mm256_set1_epi64x(0x1_ffff_f000));
-    let across = _mm256_andnot_si256(
-        _mm256_andnot_si256(long, is_zero(run10(_mm256_andnot_si256(mid_sym, mid)))),
-        across,
-    );
-    // Runs inside: without the run at the start (the trailing ones, `(m ^ (m + 1)) >> 1`), and
-    // only the 20-bit starts followed by a byte out of the alphabet within the block (the last
-    // start of each run that ends before bit 64).
-    let start = _mm256_srli_epi64(
+    // The set bits of each byte.
+    let counts = |v: __m256i| {
+        let lo = _mm256_shuffle_epi8(nibble_counts, _mm256_and_si256(v, low4));
+        let hi = _mm256_srli_epi16(v, 4);
+        _mm256_add_epi8(
+            lo,
+            _mm256_shuffle_epi8(nibble_counts, _mm256_and_si256(hi, low4)),
+        )
+    };
+    // Byte counts summed per lane.
+    let lane_sum = |c: __m256i| _mm256_sad_epu8(c, zero);
+    // Whether `syms` bytes are more than one in 16 of `len`.
+    let too_many =
+        |syms: __m256i, len: __m256i| _mm256_cmpgt_epi64(_mm256_slli_epi64(syms, 4), len);
+    // The bits below each block's top run: the lowest clear bit and all below it.
+    let mut below_top = _mm256_xor_si256(m, ones);
+    below_top = _mm256_or_si256(below_top, _mm256_srli_epi64(below_top, 1));
+    below_top = _mm256_or_si256(below_top, _mm256_srli_epi64(below_top, 2));
+    below_top = _mm256_or_si256(below_top, _mm256_srli_epi64(below_top, 4));
+    below_top = _mm256_or_si256(below_top, _mm256_srli_epi64(below_top, 8));
+    below_top = _mm256_or_si256(below_top, _mm256_srli_epi64(below_top, 16));
+    below_top = _mm256_or_si256(below_top, _mm256_srli_epi64(below_top, 32));
+    // The same for the blocks before: the lanes shifted up one, the first from `carried`.
+    let shifted = _mm256_permute4x64_epi64(below_top, 0b10_01_00_11);
+    let prev_below_top = _mm256_blend_epi32(shifted, carried, 0b0000_0011);
+    // The run that ends here: the top run of the block before, the head run of this one.
+    let head = _mm256_srli_epi64(
         _mm256_xor_si256(m, _mm256_add_epi64(m, _mm256_set1_epi64x(1))),
         1,
     );
-    let rest = _mm256_andnot_si256(start, m);
-    let inside = _mm256_andnot_si256(
-        _mm256_srli_epi64(m, 20),
-        _mm256_and_si256(run20(rest), _mm256_set1_epi64x((u64::MAX >> 20) as i64)),
+    let prev_top = _mm256_andnot_si256(prev_below_top, ones);
+    let run = lane_sum(_mm256_add_epi8(counts(prev_top), counts(head)));
+    let run_syms = lane_sum(_mm256_add_epi8(
+        counts(_mm256_and_si256(prev_top, prev_sym)),
+        counts(_mm256_and_si256(head, sym)),
+    ));
+    let ends = _mm256_andnot_si256(
+        too_many(run_syms, run),
+        _mm256_cmpgt_epi64(run, _mm256_set1_epi64x(MIN_RUN as i64 - 1)),
     );
-    // 10 alphabet bytes in a row, none `+/-_`.
-    let plain = run10(_mm256_andnot_si256(sym, rest));
-    let quiet = _mm256_or_si256(is_zero(inside), is_zero(plain));
-    let none = _mm256_and_si256(_mm256_and_si256(is_zero(pct), is_zero(across)), quiet);
-    u64::from(!_mm256_movemask_pd(_mm256_castsi256_pd(none)) as u8 & 0xf)
+    // A block before all alphabet: the run may have begun blocks earlier.
+    let ends = _mm256_or_si256(ends, _mm256_cmpeq_epi64(prev, ones));
+    // Runs inside: `x` keeps a bit where MIN_RUN (20) alphabet bytes start.
+    let rest = _mm256_andnot_si256(head, _mm256_and_si256(m, below_top));
+    let mut x = rest;
+    for k in [1, 2, 4, 8, 4] {
+        let shifted = match k {
+            1 => _mm256_srli_epi64(x, 1),
+            2 => _mm256_srli_epi64(x, 2),
+            4 => _mm256_srli_epi64(x, 4),
+            _ => _mm256_srli_epi64(x, 8),
+        };
+        x = _mm256_and_si256(x, shifted);
+    }
+    // The first run inside: adding its lowest bit carries through it.
+    let lowest = _mm256_and_si256(x, _mm256_sub_epi64(zero, x));
+    let first = _mm256_andnot_si256(_mm256_add_epi64(rest, lowest), rest);
+    let first_ok = _mm256_xor_si256(
+        too_many(
+            lane_sum(counts(_mm256_and_si256(first, sym))),
+            lane_sum(counts(first)),
+        ),
+        ones,
+    );
+    let later = _mm256_andnot_si256(first, x);
+    let is_zero = |v: __m256i| _mm256_cmpeq_epi64(v, zero);
+    let inside = _mm256_andnot_si256(
+        is_zero(x),
+        _mm256_or_si256(first_ok, _mm256_xor_si256(is_zero(later), ones)),
+    );
+    let look = _mm256_or_si256(
+        _mm256_or_si256(ends, inside),
+        _mm256_xor_si256(is_zero(pct), ones),
+    );
+    (
+        u64::from(_mm256_movemask_pd(_mm256_castsi256_pd(look)) as u8 & 0xf),
+        shifted,
+    )
 }
 
 /// Whether the CPU has what [`find_block_runs_avx512`] needs.
@@ -1611,9 +1648,9 @@ fn utf8_broken(b: &[u8]) -> bool {
         t[AFTER_F4 as usize][C80 as usize] = WANT2;
         t
     };
-    b.iter()
-        .fold(OK, |state, &c| NEXT[state as usize][CLASS[c as usize] as usize])
-        == BROKEN
+    b.iter().fold(OK, |state, &c| {
+        NEXT[state as usize][CLASS[c as usize] as usize]
+    }) == BROKEN
 }
 
 /// Decode the short `run` into `buf` without allocating: the decoded bytes, or `None` if the
@@ -1684,10 +1721,7 @@ pub fn is_text(b: &[u8]) -> bool {
     if b.is_empty() || std::str::from_utf8(b).is_err() {
         return false;
     }
-    let controls = b
-        .iter()
-        .filter(|&&c| control(c))
-        .count();
+    let controls = b.iter().filter(|&&c| control(c)).count();
     controls == 0 || (b.len() >= 64 && controls * 32 <= b.len())
 }
 
