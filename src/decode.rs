@@ -659,9 +659,8 @@ impl<'h> Padded<'h> {
     #[inline(always)]
     fn each(&self, first: usize, count: usize, mut f: impl FnMut(usize, &[u8; 64])) {
         let whole = (self.blocks - 1 - first).min(count);
-        for (k, block) in self.hay[64 * first..]
+        for (k, block) in self.hay[64 * first..64 * (first + whole)]
             .chunks_exact(64)
-            .take(whole)
             .enumerate()
         {
             f(k, block.try_into().expect("64 bytes"));
