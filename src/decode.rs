@@ -850,8 +850,7 @@ impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
         // cannot be hex (a letter past `f` in their first four, but for `0x`): base64 or
         // nothing. This cheaper test drops those first.
         let hex = |k: usize| hex_val(hay[s + k]) != 0xff;
-        let zero_x = (hay[s] == b'0') & ((hay[s + 1] | 0x20) == b'x');
-        if !(hex(0) & (hex(1) | zero_x) & hex(2) & hex(3))
+        if !(hex(0) & (hex(1) | zero_x(hay, s)) & hex(2) & hex(3))
             && base64_head::<3>(hay, s).is_some_and(head_rejects)
         {
             return;
@@ -877,22 +876,17 @@ impl<'h, R: Fn(&[u8; 64]) -> Option<RunMasks>> Looker<'h, R> {
 #[inline(always)]
 fn rejected_early(hay: &[u8], s: usize) -> bool {
     const HEAD: usize = 6;
-    // As hex from `at`: not if a byte of the head is not a hex digit.
-    let hex_rejects = |at: usize| {
-        let mut head = [0u8; HEAD];
-        for (k, b) in head.iter_mut().enumerate() {
-            let (h, l) = (hex_val(hay[at + 2 * k]), hex_val(hay[at + 2 * k + 1]));
-            if (h | l) == 0xff {
-                return true;
-            }
-            *b = h << 4 | l;
-        }
-        head_rejects(head)
-    };
-    let zero_x = hay[s] == b'0' && (hay[s + 1] | 0x20) == b'x';
+    // As hex from `at`: rejected too where a byte of the head is not a hex digit.
+    let hex_rejects = |at: usize| hex_head::<HEAD>(hay, at).is_none_or(head_rejects);
     base64_head::<HEAD>(hay, s).is_some_and(head_rejects)
         && hex_rejects(s)
-        && (!zero_x || hex_rejects(s + 2))
+        && (!zero_x(hay, s) || hex_rejects(s + 2))
+}
+
+/// Whether the run from `s` (two bytes or more) begins with `0x` or `0X`.
+#[inline(always)]
+fn zero_x(hay: &[u8], s: usize) -> bool {
+    (hay[s] == b'0') & ((hay[s + 1] | 0x20) == b'x')
 }
 
 /// The bits of `pct` (the `%` bytes of a block) that may start an escape: those followed by two
@@ -1269,7 +1263,7 @@ fn classify(hay: &[u8], mut s: usize, e: usize, facts: Facts) -> Option<Run> {
         return hex(s);
     }
     // `0x` before hex digits.
-    if e - s > 2 && hay[s] == b'0' && (hay[s + 1] | 0x20) == b'x' && facts.hex_after_two {
+    if e - s > 2 && zero_x(hay, s) && facts.hex_after_two {
         s += 2;
         return hex(s);
     }
@@ -1494,12 +1488,10 @@ pub fn plausible(hay: &[u8], run: &Run) -> bool {
             Some(head) => Some(head),
             None => return false,
         },
-        Encoding::Hex => {
-            let byte = |k: usize| {
-                hex_val(hay[run.start + 2 * k]) << 4 | hex_val(hay[run.start + 2 * k + 1])
-            };
-            Some([byte(0), byte(1), byte(2)])
-        }
+        Encoding::Hex => match hex_head::<3>(hay, run.start) {
+            Some(head) => Some(head),
+            None => return false,
+        },
         Encoding::Percent => None,
     };
     if first3.is_some_and(head_rejects) {
@@ -1548,6 +1540,21 @@ fn base64_head<const N: usize>(hay: &[u8], s: usize) -> Option<[u8; N]> {
             (v1 & 15) << 4 | v2 >> 2,
             (v2 & 3) << 6 | v3,
         ]);
+    }
+    (bad != 0xff).then_some(head)
+}
+
+/// The `N` bytes the first `2 * N` hex digits at `hay[s..]` decode to, or `None` if one is not
+/// a hex digit.
+#[inline(always)]
+fn hex_head<const N: usize>(hay: &[u8], s: usize) -> Option<[u8; N]> {
+    let mut head = [0u8; N];
+    // Digits are below 16: the OR of all is 0xff only if one is not a digit.
+    let mut bad = 0;
+    for (k, b) in head.iter_mut().enumerate() {
+        let (h, l) = (hex_val(hay[s + 2 * k]), hex_val(hay[s + 2 * k + 1]));
+        bad |= h | l;
+        *b = h << 4 | l;
     }
     (bad != 0xff).then_some(head)
 }
