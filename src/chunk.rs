@@ -60,11 +60,14 @@ pub struct StreamScanner {
     ready: Vec<Match>,
     /// Bytes pushed so far.
     total: u64,
-    /// Per rule: the stream offset where its last settled accepted match ended (0: none, or
-    /// unknown after a pass cut across threads). The next pass starts the rule's matches there,
-    /// so that a chain of overlapping candidates longer than the context (`key: "k3ykey: ...`
-    /// repeated) is cut the same way as in a scan of the whole stream.
-    last_end: Vec<u64>,
+    /// Per rule: the stream offsets where its last settled accepted match started and ended
+    /// ((0, 0): none, or unknown after a pass cut across threads). The next pass starts the
+    /// rule's matches at that match when its context holds it, so that the match is found
+    /// again and resolves overlaps with other rules' later matches as in a scan of the whole
+    /// stream; otherwise at its end. Either way a chain of overlapping candidates longer than the
+    /// context (`key: "k3ykey: ...` repeated) is cut the same way as in a scan of the whole
+    /// stream.
+    last_settled: Vec<(u64, u64)>,
     /// Decoding of encoded runs, when on (see [`StreamScanner::decoding`]).
     decoding: Option<Decoding>,
 }
@@ -99,7 +102,7 @@ impl StreamScanner {
             reported: HashSet::new(),
             ready: Vec::new(),
             total: 0,
-            last_end: Vec::new(),
+            last_settled: Vec::new(),
             decoding: None,
         }
     }
@@ -215,8 +218,9 @@ impl StreamScanner {
         let whole = !self.scanner.splits(slice.len(), self.scratches.len());
         if whole {
             let floors = (0..rules.rules().len()).map(|r| {
-                let e = self.last_end.get(r).copied().unwrap_or(0);
-                e.saturating_sub(from).min(slice.len() as u64) as usize
+                let (s, e) = self.last_settled.get(r).copied().unwrap_or((0, 0));
+                let floor = if s >= from { s } else { e };
+                floor.saturating_sub(from).min(slice.len() as u64) as usize
             });
             self.scratches[0].set_floors(floors);
         } else {
@@ -224,17 +228,17 @@ impl StreamScanner {
         }
         self.scanner
             .scan_parallel(slice, &mut self.scratches, &mut self.found);
-        self.last_end.resize(rules.rules().len(), 0);
+        self.last_settled.resize(rules.rules().len(), (0, 0));
         if whole {
             for m in self.scratches[0].accepted() {
                 let (start, e) = (from + m.start as u64, from + m.end as u64);
-                let last = &mut self.last_end[m.rule as usize];
-                if start < decided && e > *last {
-                    *last = e;
+                let last = &mut self.last_settled[m.rule as usize];
+                if start < decided && e > last.1 {
+                    *last = (start, e);
                 }
             }
         } else {
-            self.last_end.iter_mut().for_each(|e| *e = 0);
+            self.last_settled.iter_mut().for_each(|l| *l = (0, 0));
         }
         for m in &self.found {
             let start = from + m.start as u64;

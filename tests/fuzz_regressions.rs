@@ -201,7 +201,7 @@ fn fuzz_engine_long_line_of_hits_match_longer_than_window() {
     // One line: 300 hits of `_token` and then an assignment (the value is made up).
     let mut data = "a_token".repeat(300).into_bytes();
     data.extend_from_slice(b" = \"Qw6rTy7uIo9pAs5d\"\n");
-    let (matches, whole, streamed) = whole_and_streamed(&scanner, &data, 1001);
+    let (matches, whole, streamed) = whole_and_streamed(&scanner, &data, &[1001]);
 
     assert_eq!(whole.len(), 1, "the whole buffer holds one secret");
     for m in &matches {
@@ -328,10 +328,10 @@ regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
     }
     data.extend_from_slice(b"4lu3x\"\n");
 
-    let (_, whole, _) = whole_and_streamed(&scanner, &data, data.len());
+    let (_, whole, _) = whole_and_streamed(&scanner, &data, &[data.len()]);
     assert!(whole.len() > 100, "{} findings", whole.len());
     for piece in [122, 545, 1000, 4096] {
-        let (_, _, streamed) = whole_and_streamed(&scanner, &data, piece);
+        let (_, _, streamed) = whole_and_streamed(&scanner, &data, &[piece]);
         let at = |f: &Vec<Finding>| -> Vec<(u64, u64)> {
             f.iter().map(|f| (f.line, f.column)).collect()
         };
@@ -339,12 +339,66 @@ regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
     }
 }
 
+/// Found by the `engine` fuzz target (CI, 2026-11-27): a 64 KiB line of
+/// `api_fuzz_key = "0f1eee...eee` (45 bytes, repeated), where two rules match each unit: the
+/// high-confidence `fz-fuzz-key` from `api_` (secret: 16 characters) and the low-confidence
+/// `fz-generic-key` three bytes later (its chain of matches starts after `api`, which the last
+/// one took; secret: 32 characters from the same place). The whole scan keeps only
+/// `fz-fuzz-key`'s. Streamed in pieces of 1001 and 4 bytes, a pass now and then settled the
+/// `fz-fuzz-key` match (it starts before the pass's `decided` mark) and decided the generic one
+/// in the next pass, whose floor for `fz-fuzz-key` (the end of its last settled match) kept it
+/// from finding the `fz-fuzz-key` match again: nothing beat the generic match, and it was
+/// reported too. Fix in `src/chunk.rs`: a rule's floor is the start of its last settled match
+/// when the pass's context holds it, so that match is found again and takes part in resolving
+/// overlaps between rules.
+#[test]
+fn fuzz_engine_settled_match_of_another_rule_beats_a_later_one() {
+    use leakhound::Scanner;
+
+    const RULES: &str = r#"
+[[rules]]
+id = "fz-fuzz-key"
+keywords = ["fuzz_key"]
+regex = '''(?i)(?:api|app)_fuzz_key\s*[:=]\s*"?([a-f0-9]{16})'''
+confidence = "high"
+
+[[rules]]
+id = "fz-generic-key"
+keywords = ["key"]
+regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
+confidence = "low"
+"#;
+    let scanner = Arc::new(Scanner::new(Arc::new(
+        RuleSet::from_toml("two-rules.toml", RULES).unwrap(),
+    )));
+    let unit = format!("api_fuzz_key = \"0f1{}", "e".repeat(26));
+    assert_eq!(unit.len(), 45);
+    let mut data = b"\0".to_vec();
+    while data.len() < 64 * 1024 {
+        data.extend_from_slice(unit.as_bytes());
+    }
+    data.truncate(64 * 1024);
+
+    let (_, whole, _) = whole_and_streamed(&scanner, &data, &[data.len()]);
+    assert!(whole.len() > 1000, "{} findings", whole.len());
+    assert!(whole.iter().all(|f| f.rule_id == "fz-fuzz-key"));
+    for pieces in [&[1001, 4][..], &[1005], &[64], &[4096, 7]] {
+        let (_, _, streamed) = whole_and_streamed(&scanner, &data, pieces);
+        let at = |f: &Vec<Finding>| -> Vec<(String, u64, u64)> {
+            f.iter()
+                .map(|f| (f.rule_id.clone(), f.line, f.column))
+                .collect()
+        };
+        assert_eq!(at(&streamed), at(&whole), "pieces of {pieces:?} bytes");
+    }
+}
+
 /// The findings of `data` scanned whole, and streamed through a `StreamScanner` in pieces of
-/// `piece` bytes (secrets shown), with the whole scan's matches.
+/// the sizes of `pieces`, in turn (secrets shown), with the whole scan's matches.
 fn whole_and_streamed(
     scanner: &Arc<leakhound::Scanner>,
     data: &[u8],
-    piece: usize,
+    pieces: &[usize],
 ) -> (Vec<leakhound::verify::Match>, Vec<Finding>, Vec<Finding>) {
     use leakhound::chunk::StreamScanner;
     use leakhound::finding::{FindingBuilder, FindingOptions, LineIndex};
@@ -370,8 +424,14 @@ fn whole_and_streamed(
     );
     let mut stream = StreamScanner::new(Arc::clone(scanner), "x", opts);
     let mut streamed = Vec::new();
-    for p in data.chunks(piece) {
-        stream.push(p, &mut streamed);
+    let mut at = 0;
+    for &n in pieces.iter().cycle() {
+        if at == data.len() {
+            break;
+        }
+        let n = n.min(data.len() - at);
+        stream.push(&data[at..at + n], &mut streamed);
+        at += n;
     }
     stream.finish(&mut streamed);
     (matches, whole, streamed)
