@@ -24,6 +24,13 @@ fn rules() -> Arc<RuleSet> {
 }
 
 /// A finding as the report fuzz target builds it.
+/// A scanner of the rules in `toml`, named `name` in errors.
+fn scanner_of(name: &str, toml: &str) -> Arc<leakhound::Scanner> {
+    Arc::new(leakhound::Scanner::new(Arc::new(
+        RuleSet::from_toml(name, toml).unwrap(),
+    )))
+}
+
 fn finding(path: &str, secret: &str) -> Finding {
     Finding {
         rule_id: "fz-one".into(),
@@ -193,11 +200,7 @@ max_len = 200
 /// each search to `[hit.end - w, hit.start + w)` rather than the merged region).
 #[test]
 fn fuzz_engine_long_line_of_hits_match_longer_than_window() {
-    use leakhound::Scanner;
-
-    let scanner = Arc::new(Scanner::new(Arc::new(
-        RuleSet::from_toml("fz-token.toml", TOKEN_RULE).unwrap(),
-    )));
+    let scanner = scanner_of("fz-token.toml", TOKEN_RULE);
     // One line: 300 hits of `_token` and then an assignment (the value is made up).
     let mut data = "a_token".repeat(300).into_bytes();
     data.extend_from_slice(b" = \"Qw6rTy7uIo9pAs5d\"\n");
@@ -306,17 +309,13 @@ fn hook_input_ref_name_with_c1_control() {
 /// that rule ended.
 #[test]
 fn fuzz_engine_chain_of_overlapping_candidates_longer_than_the_context() {
-    use leakhound::Scanner;
-
     const RULE: &str = r#"
 [[rules]]
 id = "fz-generic-key"
 keywords = ["key"]
 regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
 "#;
-    let scanner = Arc::new(Scanner::new(Arc::new(
-        RuleSet::from_toml("fz-generic-key.toml", RULE).unwrap(),
-    )));
+    let scanner = scanner_of("fz-generic-key.toml", RULE);
     let mut data = b"my_key: \"k3y".to_vec();
     for k in 0..1500 {
         // Mostly the 11-byte unit, now and then one byte more, so the chain changes phase.
@@ -353,8 +352,6 @@ regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
 /// overlaps between rules.
 #[test]
 fn fuzz_engine_settled_match_of_another_rule_beats_a_later_one() {
-    use leakhound::Scanner;
-
     const RULES: &str = r#"
 [[rules]]
 id = "fz-fuzz-key"
@@ -368,9 +365,7 @@ keywords = ["key"]
 regex = '''(?i)[a-z_]{0,20}key\s*[:=]\s*"?([a-z0-9]{8,32})'''
 confidence = "low"
 "#;
-    let scanner = Arc::new(Scanner::new(Arc::new(
-        RuleSet::from_toml("two-rules.toml", RULES).unwrap(),
-    )));
+    let scanner = scanner_of("two-rules.toml", RULES);
     let unit = format!("api_fuzz_key = \"0f1{}", "e".repeat(26));
     assert_eq!(unit.len(), 45);
     let mut data = b"\0".to_vec();
