@@ -2209,14 +2209,14 @@ mod tests {
                 2 => format!("0x{}", hex(&random)),
                 3 => b64(&text),
                 4 => b64(&random),
-                7 => hex(&text),
-                8 => format!("0x{}", hex(&text)),
                 5 => {
                     let mut payload = random.clone();
                     let m = MAGIC[(next() % MAGIC.len() as u64) as usize];
                     payload[..m.len()].copy_from_slice(m);
                     b64(&payload)
                 }
+                7 => hex(&text),
+                8 => format!("0x{}", hex(&text)),
                 _ => (0..len + 5)
                     .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize] as char)
                     .collect(),
