@@ -17,6 +17,11 @@
 #   peers:     kingfisher, gitleaks (directory and git modes) when installed; skipped otherwise.
 # and prints MB/s and each time's ratio to leakhound's. MODES="dir stdin git" (the default) picks
 # the tables; PEER_RUNS (default 3) the peers' runs.
+#   decode:    (only when MODES names it) what decoding costs: leakhound scan with the defaults
+#              against --max-decode-depth 0, with the default threads and with -j1, DECODE_RUNS
+#              (default 21) runs of each in ABBA order; prints the medians, their ratio, and the
+#              median of the paired ratios with a 90% bootstrap interval (neighbours' noise moves
+#              whole rounds, so pairs run back to back are the steadier measure).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 corpus="${1:-$root/bench-data}"
@@ -118,7 +123,7 @@ open(sys.argv[1], "w").write("\n".join(ks) + "\n")' "$corpus/keywords.txt"
 
 export LH="$lh" CORPUS="$corpus" RUNS="$runs" MODES="${MODES:-dir stdin git}"
 python3 - <<'EOF'
-import os, shutil, statistics, subprocess, time
+import os, random, shutil, statistics, subprocess, time
 lh, corpus, runs = os.environ["LH"], os.environ["CORPUS"], int(os.environ["RUNS"])
 modes = os.environ["MODES"].split()
 peer_runs = min(runs, int(os.environ.get("PEER_RUNS", "3")))
@@ -143,9 +148,12 @@ def table(title, nbytes, rows):
     print(f"{'command':<34} {'seconds':>8} {'MB/s':>8} {'time / leakhound':>17}")
     for name, t in times.items():
         print(f"{name:<34} {t:8.2f} {nbytes / 1e6 / t:8.0f} {t / ref:16.2f}x")
-print(subprocess.run([lh, "--version"], capture_output=True, text=True).stdout.strip(),
-      "|", subprocess.run(["rg", "--version"], capture_output=True, text=True).stdout.splitlines()[0],
-      "|", subprocess.run(["git", "--version"], capture_output=True, text=True).stdout.strip())
+def version(cmd):
+    # The first line of `cmd --version`, or that it is missing (the decode mode needs no rg).
+    if not shutil.which(cmd[0]):
+        return f"{cmd[0]}: not installed"
+    return subprocess.run(cmd + ["--version"], capture_output=True, text=True).stdout.splitlines()[0]
+print(version([lh]), "|", version(["rg"]), "|", version(["git"]))
 def blob_bytes(repo):
     # The content a history scan reads: every blob once.
     out = subprocess.run(["git", "-C", repo, "cat-file", "--batch-all-objects", "--unordered",
@@ -174,6 +182,33 @@ if "stdin" in modes:
         ("cat | rg -c -F AKIA", f"cat {stream} | rg -c -F AKIA", False),
         ("leakhound", f"cat {stream} | {lh} scan -q -f json -o /dev/null -", False),
     ])
+def decode_cost(title, args, rounds):
+    # Both commands in ABBA order (A B, B A, ...) after one warm run each, so that drift in
+    # the machine's speed falls on both alike.
+    base = [lh, "scan", "-q", "-f", "json", "-o", "/dev/null"] + args
+    cmds = [base + ["--max-decode-depth", "0", vendor], base + [vendor]]
+    times = ([], [])
+    for c in cmds:
+        subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for i in range(rounds):
+        for j in ((0, 1) if i % 2 == 0 else (1, 0)):
+            t = time.perf_counter()
+            rc = subprocess.run(cmds[j], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+            times[j].append(time.perf_counter() - t)
+            if rc not in (0, 1):  # 1: findings
+                raise SystemExit(f"{' '.join(cmds[j])}: exit status {rc}")
+    off, on = (statistics.median(t) for t in times)
+    pairs = [b / a for a, b in zip(*times)]
+    rng = random.Random(1)
+    boot = sorted(statistics.median(rng.choices(pairs, k=len(pairs))) for _ in range(2000))
+    print(f"{title:<34} {off:8.3f} {on:8.3f} {on / off:7.3f}x {statistics.median(pairs):7.3f}x"
+          f" [{boot[100]:.3f}, {boot[1900]:.3f}]")
+if "decode" in modes:
+    rounds = int(os.environ.get("DECODE_RUNS", "21"))
+    print(f"\ndecoding's cost, directory: {size(vendor) / 1e6:.0f} MB, {rounds} runs of each in ABBA order, warm cache, {os.cpu_count()} cores")
+    print(f"{'command':<34} {'depth 0':>8} {'default':>8} {'medians':>8} {'paired':>8} 90% interval")
+    for title, extra in (("leakhound scan", []), ("leakhound scan -j1", ["-j1"])):
+        decode_cost(title, extra, rounds)
 if "git" in modes:
     commits = subprocess.run(["git", "-C", history, "rev-list", "--count", "--all"],
                              capture_output=True, text=True, check=True).stdout.strip()
