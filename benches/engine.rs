@@ -152,7 +152,6 @@ fn bench_compile(c: &mut Criterion) {
 /// `sparse()` with a line holding a base64-encoded AWS key id every 64 KiB (the shape of a
 /// Kubernetes Secret value): a source tree with a few encoded secrets. Returns it and how many.
 fn encoded() -> (Vec<u8>, usize) {
-    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let b32 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     let src = sparse();
@@ -172,19 +171,7 @@ fn encoded() -> (Vec<u8>, usize) {
                 .collect();
         }
         let text = format!("aws_access_key_id = AKIA{id}\n");
-        let mut enc = String::new();
-        for c in text.as_bytes().chunks(3) {
-            let n = (u32::from(c[0]) << 16)
-                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
-                | u32::from(*c.get(2).unwrap_or(&0));
-            for k in 0..4 {
-                enc.push(if k <= c.len() {
-                    B64[(n >> (18 - 6 * k) & 63) as usize] as char
-                } else {
-                    '='
-                });
-            }
-        }
+        let enc = corpus::base64(text.as_bytes());
         out.extend_from_slice(format!("\n  blob: {enc}\n").as_bytes());
         planted += 1;
     }

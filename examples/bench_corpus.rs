@@ -1,5 +1,5 @@
 //! Writes the CI instruction-count gate's inputs (`.ci/bench-gate`) into a directory: a source
-//! tree, one stream file, a dense log, a tiny file and a bare git repository, all generated from
+//! tree, a tree of encoded content, one stream file, a dense log, a tiny file and a bare git repository, all generated from
 //! fixed seeds by `benches/corpus` (the same bytes on every machine), plus `expected.tsv`: how
 //! many findings each input must give (the secrets planted in it).
 //!
@@ -40,6 +40,14 @@ fn run(out: &Path) -> std::io::Result<()> {
         }
         expected.push_str(&format!("{dir}\t{secrets}\n"));
     }
+
+    // Decoding: 100 files of about 24 KB of code, generated bindings, manifests with base64
+    // values, PEM blocks and hex checksums; 20 secrets encoded five ways (see `encoded_tree`).
+    let (tree, secrets) = corpus::encoded_tree(6, 100, 24 << 10, 20);
+    for (path, bytes) in tree {
+        write(&out.join("encoded").join(path), bytes)?;
+    }
+    expected.push_str(&format!("encoded\t{secrets}\n"));
 
     // The stream: another tree's files concatenated, about 4 MB, 24 secrets.
     let stream: String = corpus::source_tree(2, 160, 24 << 10, corpus::REALISTIC, 24)

@@ -285,6 +285,184 @@ pub fn log_lines(size: usize) -> (Vec<u8>, usize) {
     (out.into_bytes(), secrets)
 }
 
+/// `bytes` in standard base64, padded.
+pub fn base64(bytes: &[u8]) -> String {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for c in bytes.chunks(3) {
+        let n = (u32::from(c[0]) << 16)
+            | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+            | u32::from(*c.get(2).unwrap_or(&0));
+        for k in 0..4 {
+            out.push(if k <= c.len() {
+                B64[(n >> (18 - 6 * k) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}
+
+/// `bytes` in lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Words for [`bindings`]' CamelCase names.
+const NAME_PARTS: &[&str] = &[
+    "Get",
+    "Set",
+    "Create",
+    "Query",
+    "Enum",
+    "Window",
+    "Process",
+    "Thread",
+    "Handle",
+    "Proxy",
+    "Settings",
+    "Information",
+    "Security",
+    "Descriptor",
+    "Registry",
+    "Value",
+    "Device",
+    "Interface",
+    "Notification",
+    "Callback",
+    "Buffer",
+    "Ex",
+    "Http",
+    "Credential",
+    "Token",
+];
+
+/// Text like generated FFI bindings (the `windows-sys` crates), about `size` bytes: long
+/// CamelCase names and upper-case constants, which are runs of the base64 alphabet that the
+/// decoder's finder must look at and reject one by one (its most expensive code). No secret.
+pub fn bindings(rng: &mut Rng, size: usize) -> String {
+    let mut out = String::with_capacity(size + 256);
+    let name = |rng: &mut Rng| -> String {
+        let n = 3 + rng.below(4);
+        (0..n).map(|_| rng.pick(NAME_PARTS)).collect()
+    };
+    while out.len() < size {
+        let line = match rng.below(4) {
+            0 => format!(
+                "pub const {}: u32 = {}u32;\n",
+                name(rng).to_ascii_uppercase(),
+                rng.below(1 << 16)
+            ),
+            1 => format!(
+                "pub type PFN_{} = Option<unsafe extern \"system\" fn(param0: *mut core::ffi::c_void) -> i32>;\n",
+                name(rng)
+            ),
+            _ => format!(
+                "windows_targets::link!(\"kernel32.dll\" \"system\" fn {}(h{}: HANDLE, dw{}: u32) -> BOOL);\n",
+                name(rng),
+                rng.pick(NAME_PARTS).to_ascii_lowercase(),
+                rng.pick(NAME_PARTS)
+            ),
+        };
+        out.push_str(&line);
+    }
+    out
+}
+
+/// A tree of `files` files of about `file_size` bytes for the decoder (`.ci/bench-gate`'s
+/// `encoded` workload): code, generated bindings, Kubernetes `ConfigMap`s whose `binaryData`
+/// values are base64 of harmless configuration and of random bytes, PEM blocks and base64 of random bytes (which decode to
+/// nothing worth scanning), lock files of hex checksums; and one secret in each of `secrets`
+/// files, encoded in turn as a base64 `data:` value, base64 inside base64, hex, percent-encoded
+/// form data in a log line, and a gzip-compressed `.env.gz`. Returns `(relative path, contents)`
+/// and how many secrets were planted: each gives exactly one finding.
+pub fn encoded_tree(
+    seed: u64,
+    files: usize,
+    file_size: usize,
+    secrets: usize,
+) -> (Vec<(String, Vec<u8>)>, usize) {
+    use std::io::Write;
+    let mut rng = Rng::new(seed);
+    let random =
+        |rng: &mut Rng, n: usize| -> Vec<u8> { (0..n).map(|_| rng.next() as u8).collect() };
+    let mut tree: Vec<(String, Vec<u8>)> = (0..files)
+        .map(|i| {
+            let size = file_size / 2 + rng.below(file_size);
+            let (path, text) = match i % 5 {
+                0 | 1 => (format!("src/m{i:04}.rs"), code(&mut rng, size, REALISTIC)),
+                2 => (format!("bindings/b{i:04}.rs"), bindings(&mut rng, size)),
+                3 => {
+                    let mut t = String::new();
+                    while t.len() < size {
+                        let config = format!(
+                            "replicas: {}\nimage: registry.example.com/app:{}\n",
+                            1 + rng.below(9),
+                            rng.below(1000)
+                        );
+                        t.push_str(&format!(
+                            "---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app-{}\nbinaryData:\n  config.yaml: {}\n  seed.bin: {}\n",
+                            rng.below(1000),
+                            base64(config.as_bytes()),
+                            base64(&random(&mut rng, 96))
+                        ));
+                        let pem = base64(&random(&mut rng, 300));
+                        t.push_str("# -----BEGIN CERTIFICATE-----\n");
+                        for line in pem.as_bytes().chunks(64) {
+                            t.push_str(&format!("# {}\n", std::str::from_utf8(line).expect("base64")));
+                        }
+                    }
+                    (format!("deploy/k{i:04}.yaml"), t)
+                }
+                _ => {
+                    let mut t = String::new();
+                    while t.len() < size {
+                        t.push_str(&format!(
+                            "[[package]]\nname = \"{}\"\nchecksum = \"{}\"\n\n",
+                            rng.pick(PLAIN_IDENTS),
+                            hex(&random(&mut rng, 32))
+                        ));
+                    }
+                    (format!("lock/l{i:04}.lock"), t)
+                }
+            };
+            (path, text.into_bytes())
+        })
+        .collect();
+    for k in 0..secrets {
+        let id = aws_key_id(&mut rng);
+        let line = format!("aws_access_key_id = {id}\n");
+        let planted = match k % 5 {
+            0 => format!("  credentials: {}\n", base64(line.as_bytes())),
+            1 => format!("  nested: {}\n", base64(base64(line.as_bytes()).as_bytes())),
+            2 => format!("// fixture {}\n", hex(line.as_bytes())),
+            3 => {
+                // Every byte escaped, as some clients send it: found only by decoding.
+                let body: String = line
+                    .trim_end()
+                    .bytes()
+                    .map(|b| format!("%{b:02X}"))
+                    .collect();
+                format!("POST /login 200 body={body}\n")
+            }
+            _ => {
+                let mut gz =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                gz.write_all(line.as_bytes()).expect("writing to a Vec");
+                let bytes = gz.finish().expect("writing to a Vec");
+                tree.push((format!("env/e{k:04}.env.gz"), bytes));
+                continue;
+            }
+        };
+        let f = rng.below(files);
+        let mut text = String::from_utf8(std::mem::take(&mut tree[f].1)).expect("generated text");
+        plant(&mut rng, &mut text, &planted);
+        tree[f].1 = text.into_bytes();
+    }
+    (tree, secrets)
+}
+
 /// A repository's history as a `git fast-import` stream (branch `refs/heads/main`, fixed
 /// identities and dates, so the commit ids are the same on every run): `commits` commits editing
 /// a tree of `files` files of about `file_size` bytes of [`REALISTIC`] code (each commit rewrites a run of lines in two
