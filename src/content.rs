@@ -116,10 +116,6 @@ impl Layers<'_> {
         };
         let (mut pending, mut buf) = (Vec::new(), Vec::new());
         for run in &runs {
-            let origin = Origin {
-                start: run.start,
-                end: run.end,
-            };
             let depth = self.cfg.decode_depth;
             self.run(
                 &mut w,
@@ -128,7 +124,7 @@ impl Layers<'_> {
                 "",
                 text,
                 run,
-                origin,
+                None,
                 depth,
                 0,
                 &mut buf,
@@ -286,10 +282,6 @@ impl Layers<'_> {
         let mut pending = Vec::new();
         let mut buf = Vec::new();
         for run in &runs {
-            let origin = Origin {
-                start: run.start,
-                end: run.end,
-            };
             self.run(
                 w,
                 budget,
@@ -297,7 +289,7 @@ impl Layers<'_> {
                 chain,
                 data,
                 run,
-                origin,
+                None,
                 self.cfg.decode_depth,
                 depth,
                 &mut buf,
@@ -311,7 +303,9 @@ impl Layers<'_> {
     }
 
     /// Decode one run of `hay` and scan what it decodes to; findings go to `pending`, placed at
-    /// `origin`. `left` is the decoding depth still allowed (at least 1).
+    /// `origin`, or with `None` at the run itself (`hay` is the file or member it is reported
+    /// in): in a wrapped block, at the lines that hold each finding's secret. `left` is the
+    /// decoding depth still allowed (at least 1).
     #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
@@ -321,12 +315,17 @@ impl Layers<'_> {
         chain: &str,
         hay: &[u8],
         run: &Run,
-        origin: Origin,
+        origin: Option<Origin>,
         left: u32,
         depth: u32,
         buf: &mut Vec<u8>,
         pending: &mut Vec<Pending>,
     ) {
+        let own = origin.is_none();
+        let origin = origin.unwrap_or(Origin {
+            start: run.start,
+            end: run.end,
+        });
         // `find_runs` only returns plausible runs.
         let b64 = matches!(run.encoding, Encoding::Base64 | Encoding::Base64Url);
         if b64 && decode::data_uri_is_text(hay, run) == Some(false) {
@@ -343,24 +342,35 @@ impl Layers<'_> {
             );
         } else if decode::is_text(&decoded) {
             // Give a keyed value its key, so rules that need a name before the value see one.
-            let text = match decode::key_of(hay, run).filter(|_| run.encoding != Encoding::Percent)
-            {
-                Some(key) => {
-                    let mut t = Vec::with_capacity(key.len() + decoded.len() + 4);
-                    t.extend_from_slice(key);
-                    t.extend_from_slice(b": \"");
-                    t.extend_from_slice(&decoded);
-                    t.push(b'"');
-                    t
+            let (text, prefix) =
+                match decode::key_of(hay, run).filter(|_| run.encoding != Encoding::Percent) {
+                    Some(key) => {
+                        let mut t = Vec::with_capacity(key.len() + decoded.len() + 4);
+                        t.extend_from_slice(key);
+                        t.extend_from_slice(b": \"");
+                        t.extend_from_slice(&decoded);
+                        t.push(b'"');
+                        (t, key.len() + 3)
+                    }
+                    None => (decoded.clone(), 0),
+                };
+            // A wrapped block in its own file: each finding at the lines that hold it.
+            let wrapped = own && memchr::memchr(b'\n', &hay[run.start..run.end]).is_some();
+            let at = |s: usize, e: usize| {
+                if !wrapped {
+                    return origin;
                 }
-                None => decoded.clone(),
+                let (s, e) = (s.saturating_sub(prefix), e.saturating_sub(prefix));
+                let (start, end) = decode::lines_holding(hay, run, s, e.max(s + 1));
+                Origin { start, end }
             };
-            self.decoded_text(w, budget, path, &chain, &text, origin, left, depth, pending);
+            self.decoded_text(w, budget, path, &chain, &text, &at, left, depth, pending);
         }
         *buf = decoded;
     }
 
-    /// Scan decoded text and, depth allowing, its own encoded runs.
+    /// Scan decoded text and, depth allowing, its own encoded runs; `at` places a finding or a
+    /// nested run by its span in `text`.
     #[allow(clippy::too_many_arguments)]
     fn decoded_text(
         &self,
@@ -369,7 +379,7 @@ impl Layers<'_> {
         path: &str,
         chain: &str,
         text: &[u8],
-        origin: Origin,
+        at: &dyn Fn(usize, usize) -> Origin,
         left: u32,
         depth: u32,
         pending: &mut Vec<Pending>,
@@ -389,8 +399,10 @@ impl Layers<'_> {
                 matches,
                 &mut found,
             );
-            for mut finding in found {
+            // One finding per match, in order.
+            for (mut finding, m) in found.into_iter().zip(matches) {
                 finding.decoded = Some(chain.to_string());
+                let origin = at(m.secret_start, m.secret_end);
                 pending.push(Pending { finding, origin });
             }
         }
@@ -408,7 +420,7 @@ impl Layers<'_> {
                 chain,
                 text,
                 run,
-                origin,
+                Some(at(run.start, run.end)),
                 left - 1,
                 depth,
                 &mut buf,
@@ -462,7 +474,7 @@ impl Layers<'_> {
                     path,
                     &chain,
                     &m.data,
-                    origin,
+                    &|_, _| origin,
                     left,
                     depth + 1,
                     pending,

@@ -62,7 +62,8 @@ impl Encoding {
 pub struct Run {
     /// First byte of the run.
     pub start: usize,
-    /// One past its last byte (padding included).
+    /// One past its last byte (padding included). A wrapped block's run spans its line breaks
+    /// and indentation, which [`decode`] skips.
     pub end: usize,
     /// How it is encoded.
     pub encoding: Encoding,
@@ -127,13 +128,21 @@ static CLASS: [u8; 256] = {
 /// archive ([`plausible`]).
 pub fn find_runs(hay: &[u8], out: &mut Vec<Run>) {
     let first = out.len();
+    find_line_runs(hay, out);
+    join_wrapped(hay, out, first);
+}
+
+/// [`find_runs`] but for joining wrapped blocks: runs within lines, in order and disjoint.
+fn find_line_runs(hay: &[u8], out: &mut Vec<Run>) {
+    let first = out.len();
     find_block_runs(hay, out);
     merge(out, first);
 }
 
 /// [`find_runs`] on up to `threads` threads, for a large input: it is cut after line breaks near
-/// equal parts, and since no run holds a line break (nor looks past one), the runs are those of
-/// one call, in the same order. An input without line breaks is one part.
+/// equal parts, and since a run within a line holds no line break (nor looks past one), the runs
+/// are those of one call, in the same order, once wrapped blocks are joined over the whole input.
+/// An input without line breaks is one part.
 pub fn find_runs_split(hay: &[u8], threads: usize, out: &mut Vec<Run>) {
     let mut cuts = vec![0];
     for i in 1..threads {
@@ -156,7 +165,7 @@ pub fn find_runs_split(hay: &[u8], threads: usize, out: &mut Vec<Run>) {
                 let (a, b) = (c[0], c[1]);
                 scope.spawn(move || {
                     let mut runs = Vec::new();
-                    find_runs(&hay[a..b], &mut runs);
+                    find_line_runs(&hay[a..b], &mut runs);
                     for r in &mut runs {
                         r.start += a;
                         r.end += a;
@@ -170,7 +179,140 @@ pub fn find_runs_split(hay: &[u8], threads: usize, out: &mut Vec<Run>) {
             .map(|h| h.join().expect("the run finder does not panic"))
             .collect()
     });
+    let first = out.len();
     out.extend(parts.into_iter().flatten());
+    join_wrapped(hay, out, first);
+}
+
+/// Shortest line of a wrapped block that [`join_wrapped`] joins: tools wrap base64 at 64
+/// (PEM, `openssl base64`) or 76 characters (`base64`, MIME) and hex at 60 (`xxd -p`).
+const MIN_WRAP: usize = 40;
+
+/// Join each wrapped block of `out[first..]` (sorted and disjoint) into one run: a base64 or hex
+/// run that fills its line to the end, at least [`MIN_WRAP`] characters and a whole number of
+/// groups (4 characters, 2 for hex), not padded, goes on over the lines that follow in its
+/// alphabet, each after the same indentation: lines of the same length, then one shorter or
+/// padded line that ends the block. So `base64 .env > env.b64` is decoded whole, and a secret cut
+/// by a line break is found. The runs inside a joined block are dropped.
+fn join_wrapped(hay: &[u8], out: &mut Vec<Run>, first: usize) {
+    let mut keep = first;
+    for i in first..out.len() {
+        let mut run = out[i];
+        if keep > first && run.start < out[keep - 1].end {
+            continue;
+        }
+        run.end = wrapped_end(hay, &run);
+        out[keep] = run;
+        keep += 1;
+    }
+    out.truncate(keep);
+}
+
+/// The span of the lines of `run`, a wrapped block of `hay` (see [`join_wrapped`]), that hold the
+/// bytes `from..to` of what it decodes to: from the first character of the line that holds the
+/// first to the last of the line that holds the last. The whole run for a run of one line.
+pub fn lines_holding(hay: &[u8], run: &Run, from: usize, to: usize) -> (usize, usize) {
+    let src = &hay[run.start..run.end];
+    let Some(first_break) = memchr::memchr(b'\n', src) else {
+        return (run.start, run.end);
+    };
+    // Every line but the last holds `width` characters (its first: the run's own).
+    let width = src[..first_break]
+        .iter()
+        .take_while(|b| !b.is_ascii_whitespace())
+        .count()
+        .max(1);
+    let (c0, c1) = match run.encoding {
+        Encoding::Hex => (2 * from, 2 * to),
+        _ => (from / 3 * 4, to.div_ceil(3) * 4),
+    };
+    let (k0, k1) = (c0 / width, c1.saturating_sub(1).max(c0) / width);
+    // The first character of each line (after its indentation) and where its characters end.
+    let (mut start, mut end) = (0, src.len());
+    let mut line_start = 0;
+    for (k, brk) in memchr::memchr_iter(b'\n', src)
+        .map(Some)
+        .chain(std::iter::once(None))
+        .enumerate()
+    {
+        let line_end = brk.map_or(src.len(), |b| {
+            if b > 0 && src[b - 1] == b'\r' {
+                b - 1
+            } else {
+                b
+            }
+        });
+        if k <= k0 {
+            start = line_start;
+        }
+        end = line_end;
+        if k >= k1 {
+            break;
+        }
+        let Some(b) = brk else { break };
+        line_start = b + 1;
+        while src
+            .get(line_start)
+            .is_some_and(|&c| c == b' ' || c == b'\t')
+        {
+            line_start += 1;
+        }
+    }
+    (run.start + start, run.start + end.max(start + 1))
+}
+
+/// Where the wrapped block that `run` ends the first line of (or, once joined, the last full
+/// line of) ends: `run.end` if it is not one (see [`join_wrapped`]). At most [`MAX_RUN`] bytes.
+fn wrapped_end(hay: &[u8], run: &Run) -> usize {
+    let alphabet: fn(u8) -> bool = match run.encoding {
+        Encoding::Base64 => |b| b.is_ascii_alphanumeric() || b == b'+' || b == b'/',
+        Encoding::Base64Url => |b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_',
+        Encoding::Hex => |b| b.is_ascii_hexdigit(),
+        Encoding::Percent => return run.end,
+    };
+    let group = if run.encoding == Encoding::Hex { 2 } else { 4 };
+    let indent = |mut p: usize| {
+        while hay.get(p).is_some_and(|&b| b == b' ' || b == b'\t') {
+            p += 1;
+        }
+        p
+    };
+    // The run's last line gives the block's width.
+    let line = memchr::memrchr(b'\n', &hay[run.start..run.end])
+        .map_or(run.start, |i| indent(run.start + i + 1));
+    let width = run.end - line;
+    if width < MIN_WRAP || !width.is_multiple_of(group) || hay[run.end - 1] == b'=' {
+        return run.end;
+    }
+    // The start of the next line, if `at` ends one.
+    let next_line = |at: usize| match (hay.get(at), hay.get(at + 1)) {
+        (Some(b'\n'), _) => Some(at + 1),
+        (Some(b'\r'), Some(b'\n')) => Some(at + 2),
+        _ => None,
+    };
+    let (mut end, mut margin) = (run.end, None);
+    while let Some(start) = next_line(end) {
+        let p = indent(start);
+        if *margin.get_or_insert(p - start) != p - start || end - run.start > MAX_RUN {
+            break;
+        }
+        let mut q = p;
+        while q < hay.len() && q - p < width && alphabet(hay[q]) {
+            q += 1;
+        }
+        let mut e = q;
+        while group == 4 && e < q + 2 && hay.get(e) == Some(&b'=') {
+            e += 1;
+        }
+        if q == p || e - p > width || (e < hay.len() && next_line(e).is_none()) {
+            break;
+        }
+        end = e;
+        if e - p < width || e > q {
+            break;
+        }
+    }
+    end
 }
 
 /// Sort the runs of `out[first..]` and drop those that overlap an earlier one.
@@ -1424,7 +1566,17 @@ fn control(c: u8) -> bool {
 pub fn decode(hay: &[u8], run: &Run, out: &mut Vec<u8>) -> bool {
     out.clear();
     let end = run.end.min(run.start.saturating_add(MAX_RUN));
-    let src = &hay[run.start..end];
+    let mut src = &hay[run.start..end];
+    // A wrapped block: its characters without the line breaks and indentation.
+    let joined: Vec<u8>;
+    if run.encoding != Encoding::Percent && memchr::memchr(b'\n', src).is_some() {
+        joined = src
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        src = &joined;
+    }
     match run.encoding {
         Encoding::Base64 | Encoding::Base64Url => {
             let body = match src.iter().position(|&b| b == b'=') {
@@ -2246,10 +2398,130 @@ mod tests {
     /// `plausible` (with its 3-byte shortcut) says what its contract says of the decoded head:
     /// the first 12 bytes are text (a cut last character allowed) or start with an archive's
     /// magic. Checked on payloads of text, of binary and of text with a control byte early.
+    /// `enc` wrapped at `width` characters, each line after `indent` and ended by `eol`.
+    fn wrap(enc: &str, width: usize, indent: &str, eol: &str) -> String {
+        enc.as_bytes()
+            .chunks(width)
+            .map(|l| format!("{indent}{}{eol}", std::str::from_utf8(l).expect("ASCII")))
+            .collect()
+    }
+
+    #[test]
+    fn wrapped_blocks_are_one_run() {
+        let text: Vec<u8> = (0..300)
+            .map(|i| b"export TOKEN=abc; # notes\n"[i % 26])
+            .collect();
+        let b = b64(&text);
+        let h: String = text.iter().map(|b| format!("{b:02x}")).collect();
+        let cases: [(&str, String, &String); 5] = [
+            ("base64, 76 wide", wrap(&b, 76, "", "\n"), &b),
+            ("openssl, 64 wide, CRLF", wrap(&b, 64, "", "\r\n"), &b),
+            (
+                "YAML block",
+                format!("data: |\n{}kind: x\n", wrap(&b, 76, "    ", "\n")),
+                &b,
+            ),
+            (
+                "after a key",
+                format!("blob={}", wrap(&b, 40, "", "\n")),
+                &b,
+            ),
+            ("xxd -p, 60 wide", wrap(&h, 60, "", "\n"), &h),
+        ];
+        for (name, hay, enc) in cases {
+            let r = runs(hay.as_bytes());
+            let start = hay.find(&enc[..8]).expect("the block");
+            let end = hay.rfind(&enc[enc.len() - 8..]).expect("its end") + 8;
+            assert_eq!(
+                r.iter().map(|r| (r.start, r.end)).collect::<Vec<_>>(),
+                [(start, end)],
+                "{name}"
+            );
+            let mut out = Vec::new();
+            assert!(decode(hay.as_bytes(), &r[0], &mut out), "{name}");
+            assert_eq!(out, text, "{name}");
+        }
+    }
+
+    #[test]
+    fn only_lines_of_one_width_in_one_alphabet_are_joined() {
+        let text: Vec<u8> = (0..300)
+            .map(|i| b"export TOKEN=abc; # notes\n"[i % 26])
+            .collect();
+        let b = b64(&text);
+        // (name, file, the runs' lengths)
+        let cases: [(&str, String, Vec<usize>); 5] = [
+            // Narrower than 40 characters: lines of their own (each a run of 36).
+            ("36 wide", wrap(&b[..144], 36, "", "\n"), vec![36; 4]),
+            // A padded line ends its value: the next is another one.
+            (
+                "padded values",
+                format!("{}\n{}\n", b64(&text[..31]), b64(&text[31..62])),
+                vec![44, 44],
+            ),
+            // A longer line is not part of the block.
+            (
+                "longer line",
+                format!("{}\n{}\n", &b[..40], &b[40..124]),
+                vec![40, 84],
+            ),
+            // Indented otherwise than the line before.
+            (
+                "indentation",
+                format!("{}\n  {}\n    {}\n", &b[..40], &b[40..80], &b[80..120]),
+                vec![83, 40],
+            ),
+            // Base64url after standard base64: another alphabet.
+            (
+                "alphabets",
+                format!("{}\n{}-_\n", &b[..40], &b[40..78]),
+                vec![40, 40],
+            ),
+        ];
+        for (name, hay, lens) in cases {
+            let r = runs(hay.as_bytes());
+            assert_eq!(
+                r.iter().map(|r| r.end - r.start).collect::<Vec<_>>(),
+                lens,
+                "{name}: {r:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_holding_maps_decoded_bytes_to_their_lines() {
+        let text: Vec<u8> = (0..300).map(|i| b"0123456789"[i % 10]).collect();
+        let hay = format!("x\n{}", wrap(&b64(&text), 76, "  ", "\r\n"));
+        let r = runs(hay.as_bytes());
+        assert_eq!(r.len(), 1);
+        // Line k of the block: its 76 characters from 2 + (2 + 76 + 2) * k + 2.
+        let line = |k: usize| (4 + 80 * k, 4 + 80 * k + 76);
+        let holding = |from, to| lines_holding(hay.as_bytes(), &r[0], from, to);
+        // 57 bytes a line: 0..3 on the first, 57..60 on the second, 55..59 across both.
+        assert_eq!(holding(0, 3), line(0));
+        assert_eq!(holding(57, 60), line(1));
+        assert_eq!(holding(55, 59), (line(0).0, line(1).1));
+        assert_eq!(holding(290, 300), (line(5).0, r[0].end));
+        // A run of one line: the whole run.
+        let one = runs(b"k: dGhpcyBpcyBhIHNlY3JldCB2YWx1ZSBvZiBmb3J0\n");
+        assert_eq!(
+            lines_holding(
+                b"k: dGhpcyBpcyBhIHNlY3JldCB2YWx1ZSBvZiBmb3J0\n",
+                &one[0],
+                3,
+                6
+            ),
+            (3, 43)
+        );
+    }
+
     #[test]
     fn split_finder_equals_one_call() {
         let mut next = xorshift(11);
-        let pieces: [&[u8]; 9] = [
+        let pieces: [&[u8]; 11] = [
+            // A line of a wrapped block (40 characters) and a last line.
+            b"dGhpcyBpcyBhIHNlY3JldCB2YWx1ZSBvZiBmb3J0\n",
+            b"QUJDRA==\n",
             b"\n",
             b" ",
             b"%41%42%43%44%45",

@@ -322,6 +322,96 @@ fn human_and_sarif_name_the_chain() {
     );
 }
 
+/// `text` wrapped at `width` characters, each line after `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    text.as_bytes()
+        .chunks(width)
+        .map(|l| format!("{indent}{}\n", std::str::from_utf8(l).unwrap()))
+        .collect()
+}
+
+/// A `.env` whose keys fall across line breaks once it is encoded and wrapped (`base64 .env`,
+/// `openssl base64`, `xxd -p`, a YAML block): every key is found, at the lines of the block
+/// that hold it, and through a pipe too.
+#[test]
+fn wrapped_blocks_are_decoded_whole() {
+    let mut g = Gen::new(95);
+    let mut env = String::from("# production\nLOG_LEVEL=info\n");
+    let mut keys = Vec::new();
+    for i in 0..8 {
+        let key = aws_key_id(&mut g);
+        env.push_str(&format!(
+            "AWS_ACCESS_KEY_ID_{i}={key}\nREGION_{i}=eu-west-{i}\n"
+        ));
+        keys.push(key);
+    }
+    let hex: String = env.bytes().map(|b| format!("{b:02x}")).collect();
+    // (file, contents, lines before the block, width, characters per byte)
+    let cases = [
+        (
+            "env.b64",
+            wrap(&b64(env.as_bytes()), 76, ""),
+            0,
+            76,
+            4.0 / 3.0,
+        ),
+        (
+            "env.pem",
+            wrap(&b64(env.as_bytes()), 64, ""),
+            0,
+            64,
+            4.0 / 3.0,
+        ),
+        ("env.hex", wrap(&hex, 60, ""), 0, 60, 2.0),
+        (
+            "values.yaml",
+            format!("env: |\n{}", wrap(&b64(env.as_bytes()), 76, "  ")),
+            1,
+            76,
+            4.0 / 3.0,
+        ),
+    ];
+    let d = Dir::new();
+    for (file, contents, before, width, per_byte) in cases {
+        d.create(file, &contents);
+        let (code, f) = scan(&d, file, &["--no-redact"]);
+        assert_eq!(code, 1, "{file}");
+        assert_eq!(f.len(), keys.len(), "{file}: {f:#?}");
+        for (finding, key) in f.iter().zip(&keys) {
+            assert_eq!(finding["secret"], key.as_str(), "{file}");
+            assert_eq!(finding["rule_id"], "aws-access-key-id", "{file}");
+            // The lines that hold the key's characters, wherever the wrapping cut it.
+            let at = env.find(key.as_str()).unwrap();
+            let first = (at as f64 * per_byte) as usize / width;
+            let last = (((at + key.len()) as f64 * per_byte).ceil() as usize - 1) / width;
+            let (line, end_line) = (
+                finding["line"].as_u64().unwrap(),
+                finding["end_line"].as_u64().unwrap(),
+            );
+            assert!(
+                line <= (before + first + 1) as u64 && end_line >= (before + last + 1) as u64,
+                "{file}: {key} on lines {}-{}, reported {line}-{end_line}",
+                before + first + 1,
+                before + last + 1
+            );
+            assert!(
+                end_line - line <= 2,
+                "{file}: at most the lines around the key"
+            );
+        }
+    }
+    // Streamed: the block arrives in one read and is joined as in a file.
+    let contents = wrap(&b64(env.as_bytes()), 76, "");
+    let (code, out, err) = d
+        .cmd()
+        .args(["scan", "-f", "json", "-"])
+        .stdin(contents)
+        .run();
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).expect("json output");
+    assert_eq!(v["findings"].as_array().unwrap().len(), keys.len(), "{out}");
+}
+
 /// `scan - < file` reads stdin as the file it is, and the same bytes through a pipe are streamed
 /// and decoded a line at a time: both find the encoded key at its run.
 #[test]
