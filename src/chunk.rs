@@ -14,8 +14,10 @@
 //!
 //! Decoding ([`StreamScanner::decoding`]): once a line is complete, the encoded runs of the
 //! lines completed since the last pass go through [`crate::content::Layers::decode_window`],
-//! which reports what they hold at the run, as in a file. No run holds a line break, so each is
-//! decoded once; the buffer keeps the incomplete last line (up to 4 MiB) for it.
+//! which reports what they hold at the run, as in a file. A run holds no line break but in a
+//! wrapped block, whose lines wait until a line ends it ([`crate::decode::wrapped_tail`]), so
+//! each run is decoded once; the buffer keeps the incomplete last line, or the lines of a block
+//! not ended yet (up to 4 MiB), for it.
 //!
 //! Flow position: `source (stdin) -> chunk -> engine -> finding`.
 
@@ -80,6 +82,10 @@ struct Decoding {
     counters: Counters,
     /// Stream offset up to which runs were handed to the decoder (always a line start).
     from: u64,
+    /// Stream offset up to which the lines from `from` are known to be a wrapped block waiting
+    /// for its end (see [`crate::decode::wrapped_tail`]), so that each pass looks at new lines
+    /// only.
+    held: u64,
     /// Warnings from decoding (archive limits inside decoded runs), for the caller.
     warnings: Vec<String>,
 }
@@ -117,6 +123,7 @@ impl StreamScanner {
             },
             counters: Counters::default(),
             from: self.total,
+            held: self.total,
             warnings: Vec::new(),
         });
         self
@@ -308,7 +315,18 @@ impl StreamScanner {
             end
         } else {
             match memchr::memrchr(b'\n', &live[at..]) {
-                Some(i) => d.from + i as u64 + 1,
+                // A wrapped block that may go on waits for its end, as a long line does.
+                Some(i) => {
+                    let lines = &live[at..at + i + 1];
+                    let known = d.held.saturating_sub(d.from) as usize;
+                    let tail = crate::decode::wrapped_tail(lines, known);
+                    d.held = d.from + lines.len() as u64;
+                    if (end - d.from) - tail as u64 <= MAX_UNDECODED_LINE {
+                        d.from + tail as u64
+                    } else {
+                        d.from + i as u64 + 1
+                    }
+                }
                 // A line this long: give up its runs so far but the last 64 KiB's.
                 None if end - d.from > MAX_UNDECODED_LINE => {
                     d.from = end - 64 * 1024;

@@ -83,8 +83,10 @@ impl Layers<'_> {
     /// (nested encodings, archives inside decoded runs), and append the findings to `out`,
     /// placed at their runs. `clear` holds the stream offset and fingerprint of each secret found
     /// in clear in this window: a decoded finding of a secret found in clear inside its run is
-    /// dropped. No run holds a line break, so a stream can hand over each run of complete
-    /// lines once. A window of 1 MiB or more is searched for runs on `threads` threads.
+    /// dropped. A run holds no line break but in a wrapped block, so a stream can hand over each
+    /// run of complete lines once, holding back a block not ended yet
+    /// ([`decode::wrapped_tail`]). A window of 1 MiB or more is searched for runs on `threads`
+    /// threads.
     #[allow(clippy::too_many_arguments)]
     pub fn decode_window(
         &self,

@@ -208,7 +208,52 @@ fn join_wrapped(hay: &[u8], out: &mut Vec<Run>, first: usize) {
     out.truncate(keep);
 }
 
-/// The span of the lines of `run`, a wrapped block of `hay` (see [`join_wrapped`]), that hold the
+/// Where the wrapped block that `text` (complete lines) may end inside begins: the start of the
+/// line before its trailing lines of one width in the base64 or hex alphabet (at least 40
+/// characters, an even number, not padded, after one indentation), which may be the
+/// block's first line; `text.len()` if its last line is not such a line. A stream holds those
+/// lines back until the block ends, so that [`find_runs`] sees it whole. `text[..known]` is what
+/// an earlier call (on a shorter text from the same start) found held back whole, so that only
+/// the lines after it are looked at again.
+pub fn wrapped_tail(text: &[u8], known: usize) -> usize {
+    // The line ending at `end` (exclusive, before its line break): its start, indentation and
+    // characters if it is a full line of a block.
+    let line = |end: usize| {
+        let start = memchr::memrchr(b'\n', &text[..end]).map_or(0, |i| i + 1);
+        let chars = text[start..end]
+            .strip_suffix(b"\r")
+            .unwrap_or(&text[start..end]);
+        let margin = chars
+            .iter()
+            .take_while(|&&b| b == b' ' || b == b'\t')
+            .count();
+        let body = &chars[margin..];
+        let full = body.len() >= MIN_WRAP
+            && body.len().is_multiple_of(2)
+            && body.iter().all(|&b| in_alphabet(b));
+        (start, margin, full.then_some(body.len()))
+    };
+    let Some(last) = text.len().checked_sub(1).filter(|&i| text[i] == b'\n') else {
+        return text.len();
+    };
+    let (mut start, margin, Some(width)) = line(last) else {
+        return text.len();
+    };
+    while start > 0 {
+        let (before, m, w) = line(start - 1);
+        if m != margin || w != Some(width) {
+            return before;
+        }
+        if before < known {
+            // Lines of this width back to the part held whole before: one block from the start.
+            return 0;
+        }
+        start = before;
+    }
+    0
+}
+
+/// The span of the lines of `run`, a wrapped block of `hay` (joined by [`find_runs`]), that hold the
 /// bytes `from..to` of what it decodes to: from the first character of the line that holds the
 /// first to the last of the line that holds the last. The whole run for a run of one line.
 pub fn lines_holding(hay: &[u8], run: &Run, from: usize, to: usize) -> (usize, usize) {
@@ -2486,6 +2531,29 @@ mod tests {
                 "{name}: {r:?}"
             );
         }
+    }
+
+    #[test]
+    fn wrapped_tail_is_the_block_that_may_go_on() {
+        let line = "dGhpcyBpcyBhIHNlY3JldCB2YWx1ZSBvZiBmb3J0\n";
+        let block = format!("log line\nkey: {line}{line}{line}");
+        // The line before the full lines (it may be the block's first), then them.
+        assert_eq!(wrapped_tail(block.as_bytes(), 0), 9);
+        // Ended by a shorter line, or a line of text last: nothing waits.
+        for done in [format!("{block}QUJD\n"), format!("{block}done\n")] {
+            assert_eq!(wrapped_tail(done.as_bytes(), 0), done.len(), "{done}");
+        }
+        // Without a line break at the end (an incomplete line), or of another width.
+        assert_eq!(wrapped_tail(b"abc", 0), 3);
+        let other = format!("{block}{}\n", &line[..36]);
+        assert_eq!(wrapped_tail(other.as_bytes(), 0), other.len());
+        let wider = format!("{block}{line}", line = "QUJD".repeat(11) + "\n");
+        assert_eq!(wrapped_tail(wider.as_bytes(), 0), block.len() - line.len());
+        // What an earlier call held whole is not looked at again.
+        let from = block.find("key: ").unwrap();
+        let held = &block.as_bytes()[from..];
+        let longer = format!("{}{line}", std::str::from_utf8(held).unwrap());
+        assert_eq!(wrapped_tail(longer.as_bytes(), held.len()), 0);
     }
 
     #[test]

@@ -407,7 +407,8 @@ fn large_file_cut_across_threads_equals_one_thread() {
 }
 
 /// A stream with decoding on finds what a whole-file scan finds, clear and decoded, at the same
-/// places, whatever the piece sizes (down to one byte): runs are decoded a line at a time.
+/// places, whatever the piece sizes (down to one byte): runs are decoded a line at a time, and a
+/// wrapped block once its last line has come.
 #[test]
 fn streamed_decoding_equals_the_whole_file() {
     use leakhound::content::{Layers, Output};
@@ -429,6 +430,12 @@ fn streamed_decoding_equals_the_whole_file() {
             aws_key_id(&mut g)
         );
         data.extend_from_slice(line.as_bytes());
+        // A wrapped block (as `base64` writes it): its lines wait for the one that ends it.
+        let env = format!("A={}\nB={}\n", aws_key_id(&mut g), github_pat(&mut g));
+        for l in util::b64(env.as_bytes()).as_bytes().chunks(76) {
+            data.extend_from_slice(l);
+            data.push(b'\n');
+        }
     }
     data.extend_from_slice(b"last: ");
     data.extend_from_slice(util::b64(format!("id={}", aws_key_id(&mut g)).as_bytes()).as_bytes());
@@ -476,8 +483,9 @@ fn streamed_decoding_equals_the_whole_file() {
     }
 }
 
-/// With decoding on, a stream keeps its incomplete last line for the decoder, but a line without
-/// end is given up at 4 MiB: memory stays bounded, with or without line breaks.
+/// With decoding on, a stream keeps its incomplete last line, and the lines of a wrapped block,
+/// for the decoder, but a line or block without end is given up at 4 MiB: memory stays bounded,
+/// with or without line breaks.
 #[test]
 fn decoding_stream_memory_is_bounded() {
     use leakhound::scan::ScanConfig;
@@ -486,6 +494,8 @@ fn decoding_stream_memory_is_bounded() {
     for piece in [
         b"log line with a token: QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo= ok\n".repeat(1024),
         b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo".repeat(2048),
+        // A wrapped block without end: its lines wait, up to 4 MiB.
+        b"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVpBQkNE\n".repeat(1024),
     ] {
         let mut s = StreamScanner::new(Arc::clone(&scanner), "log", OPTS);
         s.decoding(&cfg);
