@@ -487,7 +487,7 @@ pub struct InlineAllow {
 const INLINE_REACH: usize = 4096;
 
 /// The inline comment on the line of `buf[start..end]`, if any. Looks at most
-/// [`INLINE_REACH`] bytes either side of the secret, so a long minified line costs no more.
+/// `INLINE_REACH` bytes either side of the secret, so a long minified line costs no more.
 pub fn inline_allow(buf: &[u8], start: usize, end: usize) -> Option<InlineAllow> {
     let end = end.min(buf.len());
     let start = start.min(end);

@@ -1,5 +1,5 @@
 //! Prefilter: every occurrence of every rule's keywords, matched ASCII case-insensitively, finds
-//! the candidate positions; each occurrence becomes a [`Hit`] for every rule that declared that
+//! the candidate positions; each occurrence becomes a `Hit` for every rule that declared that
 //! keyword. Only windows around hits reach the regexes in `verify`.
 //!
 //! Two matchers give the same occurrences: a shift-or filter over byte pairs with an exact check
