@@ -349,7 +349,9 @@ fn wrapped_end(hay: &[u8], run: &Run) -> usize {
         while group == 4 && e < q + 2 && hay.get(e) == Some(&b'=') {
             e += 1;
         }
-        if q == p || e - p > width || (e < hay.len() && next_line(e).is_none()) {
+        // (A hex line of an odd length would leave the block undecodable.)
+        let odd = group == 2 && (q - p) % 2 == 1;
+        if q == p || odd || e - p > width || (e < hay.len() && next_line(e).is_none()) {
             break;
         }
         end = e;
@@ -420,11 +422,12 @@ pub fn block_loops() -> Vec<(&'static str, BlockLoop)> {
     loops
 }
 
-/// Sort `runs` and drop those that overlap an earlier one, as [`find_runs`] does with what a
-/// block loop returns.
+/// Sort the runs of `hay` a block loop returned, drop those that overlap an earlier one and
+/// join wrapped blocks, as [`find_runs`] does.
 #[doc(hidden)]
-pub fn merge_runs(runs: &mut Vec<Run>) {
+pub fn merge_runs(hay: &[u8], runs: &mut Vec<Run>) {
     merge(runs, 0);
+    join_wrapped(hay, runs, 0);
 }
 
 /// Most blocks in a group of the AVX2 and AVX-512 loops: the masks and tests of all, then a
@@ -2494,8 +2497,15 @@ mod tests {
             .map(|i| b"export TOKEN=abc; # notes\n"[i % 26])
             .collect();
         let b = b64(&text);
+        let h: String = text.iter().map(|b| format!("{b:02x}")).collect();
         // (name, file, the runs' lengths)
-        let cases: [(&str, String, Vec<usize>); 5] = [
+        let cases: [(&str, String, Vec<usize>); 6] = [
+            // A hex line of an odd length would leave the block undecodable: not joined.
+            (
+                "odd hex line",
+                format!("{}{}\n", wrap(&h[..120], 60, "", "\n"), &h[120..155]),
+                vec![121],
+            ),
             // Narrower than 40 characters: lines of their own (each a run of 36).
             ("36 wide", wrap(&b[..144], 36, "", "\n"), vec![36; 4]),
             // A padded line ends its value: the next is another one.

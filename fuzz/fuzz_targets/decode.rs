@@ -2,13 +2,15 @@
 //! decode.
 //!
 //! Invariants beyond "no panic": runs are sorted, disjoint, inside the input, at least the
-//! minimum length and made of their alphabet, the same from every block loop the CPU can run
+//! minimum length and made of their alphabet (and, in a wrapped block, line breaks and
+//! indentation), the same from every block loop the CPU can run
 //! (portable, AVX2, AVX-512), and the same when the input is cut into parts after line breaks
 //! (`find_runs_split`, one finder per thread); decoded output is no longer than the run allows
 //! (3/4 for base64, 1/2 for hex, 1 for percent); a base64 encoding of an arbitrary payload
 //! spliced between spaces is found at exactly its span and decodes back to the payload; and the
 //! findings of a full `Layers::scan` lie inside the input, with a decoded finding placed at the
-//! start of one of the input's runs and a clear one at its secret's line and column.
+//! start of one of the input's runs (or of a line of a wrapped block) and a clear one at its
+//! secret's line and column.
 //!
 //! Input: a payload to splice as base64 (at most 4 KiB), where to splice it, then the data (at
 //! most 64 KiB).
@@ -61,7 +63,21 @@ fn check_runs(hay: &[u8], runs: &[Run]) {
             "{r:?}"
         );
         prev_end = r.end;
-        let s = &hay[r.start..r.end];
+        // A wrapped block's run holds its line breaks and indentation.
+        let joined: Vec<u8>;
+        let mut s = &hay[r.start..r.end];
+        if r.encoding != Encoding::Percent && s.contains(&b'\n') {
+            assert!(
+                s[0].is_ascii_alphanumeric() || b"+/-_".contains(&s[0]),
+                "{r:?}"
+            );
+            joined = s
+                .iter()
+                .copied()
+                .filter(|b| !b.is_ascii_whitespace())
+                .collect();
+            s = &joined;
+        }
         match r.encoding {
             Encoding::Base64 | Encoding::Base64Url => {
                 let body = s.iter().position(|&b| b == b'=').map_or(s, |i| &s[..i]);
@@ -110,7 +126,7 @@ fuzz_target!(|input: Input<'_>| {
     for (name, find) in decode::block_loops() {
         let mut each = Vec::new();
         find(data, &mut each);
-        decode::merge_runs(&mut each);
+        decode::merge_runs(data, &mut each);
         assert_eq!(each, runs, "the {name} loop");
     }
 
@@ -156,10 +172,19 @@ fuzz_target!(|input: Input<'_>| {
             .iter()
             .find(|r| r.start == start)
             .unwrap_or_else(|| panic!("spliced run not found: {runs:?}"));
-        assert_eq!((r.end, r.encoding), (end, Encoding::Base64));
+        assert_eq!(r.encoding, Encoding::Base64);
         let mut out = Vec::new();
         assert!(decode::decode(&hay, r, &mut out));
-        assert_eq!(out, payload);
+        if r.end == end {
+            assert_eq!(out, payload);
+        } else {
+            // Joined with the lines after it: a wrapped block that it begins.
+            assert!(
+                r.end > end && enc.len() % 4 == 0 && !enc.ends_with('='),
+                "{r:?}"
+            );
+            assert!(out.starts_with(payload), "{r:?}");
+        }
     }
 
     // The content layer: findings lie inside the input, at a run or at their secret.
@@ -183,7 +208,16 @@ fuzz_target!(|input: Input<'_>| {
     }
     .scan(&mut scratch, "f", &hay, &mut out);
     let lines = Lines::new(&hay);
-    let starts: Vec<usize> = runs.iter().map(|r| r.start).collect();
+    // A decoded finding is at its run's start, or in a wrapped block at a line of it.
+    let at_run = |off: usize| {
+        runs.iter().any(|r| {
+            off == r.start
+                || (r.start < off
+                    && off < r.end
+                    && hay[r.start..off].contains(&b'\n')
+                    && matches!(hay[off - 1], b' ' | b'\t' | b'\n'))
+        })
+    };
     for f in &out.findings {
         let off = f.offset as usize;
         assert!(off < hay.len(), "{f:?}");
@@ -191,7 +225,7 @@ fuzz_target!(|input: Input<'_>| {
         assert!((f.end_line, f.end_column) >= (f.line, f.column), "{f:?}");
         match &f.decoded {
             Some(chain) => {
-                assert!(starts.contains(&off), "decoded finding not at a run: {f:?}");
+                assert!(at_run(off), "decoded finding not at a run: {f:?}");
                 assert!(!chain.is_empty());
             }
             // Secrets are shown lossily (invalid UTF-8 becomes U+FFFD).
