@@ -2454,13 +2454,21 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn wrapped_blocks_are_one_run() {
+    /// 300 bytes of text, and them in base64 and in hex.
+    fn block_sample() -> (Vec<u8>, String, String) {
         let text: Vec<u8> = (0..300)
             .map(|i| b"export TOKEN=abc; # notes\n"[i % 26])
             .collect();
-        let b = b64(&text);
-        let h: String = text.iter().map(|b| format!("{b:02x}")).collect();
+        let (b, h) = (
+            b64(&text),
+            text.iter().map(|b| format!("{b:02x}")).collect(),
+        );
+        (text, b, h)
+    }
+
+    #[test]
+    fn wrapped_blocks_are_one_run() {
+        let (text, b, h) = block_sample();
         let cases: [(&str, String, &String); 5] = [
             ("base64, 76 wide", wrap(&b, 76, "", "\n"), &b),
             ("openssl, 64 wide, CRLF", wrap(&b, 64, "", "\r\n"), &b),
@@ -2493,11 +2501,7 @@ mod tests {
 
     #[test]
     fn only_lines_of_one_width_in_one_alphabet_are_joined() {
-        let text: Vec<u8> = (0..300)
-            .map(|i| b"export TOKEN=abc; # notes\n"[i % 26])
-            .collect();
-        let b = b64(&text);
-        let h: String = text.iter().map(|b| format!("{b:02x}")).collect();
+        let (text, b, h) = block_sample();
         // (name, file, the runs' lengths)
         let cases: [(&str, String, Vec<usize>); 6] = [
             // A hex line of an odd length would leave the block undecodable: not joined.
