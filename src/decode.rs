@@ -7,7 +7,8 @@
 //! (with AVX-512, for eight blocks at once; with AVX2, a test of four blocks at once picks the
 //! blocks to look at); only the rare long runs are looked at byte by byte.
 //! Percent-encoding is found from the same blocks' `%` bytes followed by two hex digits, and kept
-//! where an escape can begin text (not `%eax` in assembly nor `%16` in arithmetic).
+//! where an escape can begin text (not `%eax` in assembly nor `%16` in arithmetic). A block
+//! wrapped over lines of one width (`base64`, MIME, PEM, `xxd -p`) is joined into one run.
 //!
 //! A decoding is kept only if it is worth scanning: mostly printable UTF-8 text, or the magic
 //! bytes of a compressed stream or archive (see [`crate::archive::sniff`]). Random base64 (image
